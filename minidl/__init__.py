@@ -1,0 +1,20 @@
+"""minidl: a deep-learning framework from first principles on NumPy, with PyTorch's API."""
+from .backend import (dtype, float16, float32, float64, int8, int16, int32, int64, uint8, bool,  # noqa: F401
+                      half, float, double, short, int, long, get_default_dtype, set_default_dtype,
+                      device, Generator, manual_seed, default_generator)
+from .backend.random import seed, initial_seed, get_rng_state, set_rng_state  # noqa: F401
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
+from .tensor import Tensor, Size, is_tensor  # noqa: F401
+from ._creation import *  # noqa: F401,F403
+from . import ops  # noqa: F401  (installs Tensor methods)
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.conv import *  # noqa: F401,F403
+from .ops.norm import *  # noqa: F401,F403
+from .ops.loss import *  # noqa: F401,F403
+from .ops.activation import *  # noqa: F401,F403
+from . import autograd, nn, optim, utils  # noqa: F401,E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,14 @@
+"""Layer 3: differentiable kernels by family.
+
+Each family module defines its kernels, the torch-level functions (its ``__all__``), the
+Tensor methods it provides (``TENSOR_METHODS``) and the names it adds to
+``minidl.nn.functional`` (``FUNCTIONAL``). Importing this package installs the methods.
+"""
+from ..tensor import Tensor
+from . import elementwise, reduce, shape, linalg, conv, norm, loss, activation
+
+FAMILIES = (elementwise, reduce, shape, linalg, conv, norm, loss, activation)
+
+for _family in FAMILIES:
+    for _name, _fn in _family.TENSOR_METHODS.items():
+        setattr(Tensor, _name, _fn)

@@ -1,0 +1,1 @@
+"""Layer 5: optimizers and learning-rate schedules (being written)."""

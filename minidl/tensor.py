@@ -1,0 +1,389 @@
+"""The ``Tensor``: a NumPy array plus its autograd bookkeeping.
+
+This module holds what is intrinsic to a tensor (data, dtype, grad, history, hooks,
+conversion, printing, in-place semantics). Arithmetic and every other op is installed onto
+the class by ``minidl.ops`` (layer 3), so that this layer never imports upward.
+"""
+import weakref
+
+import numpy as np
+
+from . import backend
+from .autograd import function as _function
+from .autograd.engine import backward as _backward
+from .autograd.function import RemovableHandle, accumulate_node
+from .autograd.grad_mode import is_grad_enabled, no_grad
+from .backend import as_dtype
+
+__all__ = ["Tensor", "Size", "is_tensor"]
+
+
+class Size(tuple):
+    """``torch.Size``: a tuple of dimension lengths."""
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"minidl.Size({list(self)})"
+
+    def __getitem__(self, item):
+        out = tuple.__getitem__(self, item)
+        return Size(out) if isinstance(item, slice) else out
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it for backpropagation."""
+
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_acc",
+                 "_hooks", "__dict__", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators
+
+    def __init__(self, data=None, *sizes, requires_grad=False, _version_counter=None):
+        if not isinstance(data, np.ndarray):
+            data = _legacy_constructor(data, sizes)
+        self._data = data
+        self.requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._vc = _version_counter if _version_counter is not None else [0]
+        self._acc = None
+        self._hooks = None
+
+    # ---------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._wrap_dim(dim)]
+
+    @property
+    def dtype(self):
+        return as_dtype(self._data.dtype)
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def device(self):
+        return backend.device("cpu")
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[self._wrap_dim(dim)]
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return False
+
+    def data_ptr(self):
+        return self._data.ctypes.data
+
+    def _wrap_dim(self, dim):
+        n = max(self._data.ndim, 1)
+        if not -n <= dim < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                             f"but got {dim})")
+        return dim % n
+
+    # ------------------------------------------------------------ conversion
+    @property
+    def data(self):
+        """The same memory, detached from the graph."""
+        return Tensor(self._data, _version_counter=self._vc)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               f"to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._data
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("minidl runs on the CPU only; there is no CUDA device")
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def _scalar(self, kind):
+        if self._data.size != 1:
+            raise RuntimeError(f"only one element tensors can be converted to Python scalars "
+                               f"(this one has shape {tuple(self.shape)})")
+        return kind(self._data.reshape(()).item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+                               f"(shape {tuple(self.shape)})")
+        return bool(self._data.reshape(()).item())
+
+    def __float__(self):
+        return self._scalar(float)
+
+    def __int__(self):
+        return self._scalar(int)
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return self._scalar(int)
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self._data, self.requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol")
+        new = type(self).__new__(type(self))
+        Tensor.__init__(new, self._data.copy(), requires_grad=self.requires_grad)
+        new.__dict__.update({k: v for k, v in self.__dict__.items()})
+        if self.grad is not None:
+            new.grad = Tensor(self.grad._data.copy())
+        memo[id(self)] = new
+        return new
+
+    # -------------------------------------------------------------- autograd
+    def _edge(self):
+        """Where a gradient for this tensor enters the graph: (node, output index)."""
+        if self.grad_fn is not None:
+            return self.grad_fn, self._output_nr
+        return accumulate_node(self), 0
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf."""
+        _backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def requires_grad_(self, requires_grad=True):
+        if not self.is_leaf:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. Use "
+                               "detach() to get a leaf that does not require grad")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(this one is {self.dtype})")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """A new tensor on the same memory, cut from the graph."""
+        return Tensor(self._data, _version_counter=self._vc)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn.__dict__.setdefault("_retained", {})[self._output_nr] = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        fn = self.grad_fn
+        return fn is not None and self._output_nr in fn.__dict__.get("_retained", {})
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            hooks = self.grad_fn.__dict__.setdefault("_pre_hooks", {}).setdefault(self._output_nr, [])
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    # -------------------------------------------------------------- in-place
+    def _inplace(self, fn, *args, **kwargs):
+        """Run the out-of-place ``fn(self, ...)`` and make its result this tensor's value.
+
+        Outside the graph the result is written into this tensor's memory (views see it).
+        Inside the graph the tensor takes the result's memory and history, as torch's
+        in-place ops rebase history; arrays saved for backward are never overwritten.
+        """
+        recording = is_grad_enabled() and (self.requires_grad or any(
+            isinstance(a, Tensor) and a.requires_grad for a in args))
+        if recording and self.is_leaf and self.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        if recording:
+            result = fn(self, *args, **kwargs)
+        else:
+            with no_grad():
+                result = fn(self, *args, **kwargs)
+        r = result._data
+        if r.dtype != self._data.dtype and not np.can_cast(r.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(f"result type {as_dtype(r.dtype).name} can't be cast to the "
+                               f"desired output type {self.dtype.name}")
+        if r.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(r.shape)}")
+        if recording:
+            self._data = r.astype(self._data.dtype, copy=False)
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+            self.requires_grad = result.requires_grad
+        else:
+            np.copyto(self._data, r, casting="unsafe")
+        self._vc[0] += 1
+        return self
+
+    def _set_data_(self, array):
+        """Write ``array`` into this tensor's memory outside the graph (init, optimizers)."""
+        np.copyto(self._data, array, casting="unsafe")
+        self._vc[0] += 1
+        return self
+
+    # --------------------------------------------------------------- printing
+    def __repr__(self):
+        body = _format(self._data)
+        extras = []
+        d = self._data.dtype
+        if self._data.size == 0 and self._data.ndim != 1:
+            extras.append(f"size={tuple(self._data.shape)}")
+        if d not in (backend.get_default_dtype().np, np.dtype(np.int64), np.dtype(np.bool_)):
+            extras.append(f"dtype={self.dtype!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        inner = ", ".join([body] + extras)
+        return f"tensor({inner})"
+
+    __str__ = __repr__
+
+
+def _rebuild(data, requires_grad):
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def _legacy_constructor(data, sizes):
+    """``Tensor()``, ``Tensor(2, 3)`` (uninitialised) and ``Tensor([..])`` (default float)."""
+    dt = backend.get_default_dtype().np
+    if data is None:
+        return np.empty((0,), dt)
+    if isinstance(data, int) and not isinstance(data, bool):
+        return np.zeros((data,) + tuple(sizes), dt)
+    if isinstance(data, Tensor):
+        return data._data
+    return np.array(data, dtype=dt)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+# ------------------------------------------------------------------- printing
+def _float_formatter(a):
+    finite = a[np.isfinite(a)]
+    if finite.size == 0:
+        return lambda v: _special(v) or f"{v:.4f}"
+    amax = np.abs(finite).max()
+    nonzero = np.abs(finite[finite != 0])
+    amin = nonzero.min() if nonzero.size else 0.0
+    if np.all(finite == np.round(finite)) and amax < 1e8:
+        width = max(len(f"{v:.0f}") for v in finite) + 1
+        return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
+    if amax >= 1e8 or (amin and (amin < 1e-4 or amax / amin > 1e3)):
+        return lambda v: (_special(v) or f"{v:.4e}").rjust(10 + (finite < 0).any())
+    width = max(len(f"{v:.4f}") for v in finite)
+    return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
+
+
+def _special(v):
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return None
+
+
+def _format(a):
+    if a.dtype.kind == "f":
+        fmt = _float_formatter(a.astype(np.float64))
+        formatter = {"float_kind": fmt}
+    elif a.dtype.kind == "b":
+        formatter = {"bool": lambda v: "True" if v else "False"}
+    else:
+        formatter = None
+    if a.ndim == 0:
+        return formatter["float_kind"](float(a)) if a.dtype.kind == "f" else (
+            str(bool(a)) if a.dtype.kind == "b" else str(a.item()))
+    return np.array2string(a, separator=", ", formatter=formatter, prefix="tensor(",
+                           threshold=1000, edgeitems=3, max_line_width=80)
+
+
+_function.Tensor = Tensor

@@ -1,0 +1,1 @@
+"""Utilities: ``minidl.utils.data`` (being written)."""
