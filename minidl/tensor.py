@@ -376,9 +376,11 @@ def _format(a):
         fmt = _float_formatter(a.astype(np.float64))
         formatter = {"float_kind": fmt}
     elif a.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        width = 5 if (~a).any() else 4
+        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     else:
-        formatter = None
+        width = max((len(str(v)) for v in a.flat), default=1)
+        formatter = {"int": lambda v: str(v).rjust(width)}
     if a.ndim == 0:
         return formatter["float_kind"](float(a)) if a.dtype.kind == "f" else (
             str(bool(a)) if a.dtype.kind == "b" else str(a.item()))
