@@ -1,0 +1,113 @@
+"""Side-by-side training-step timings: minidl vs PyTorch, same process, same threads.
+
+    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 W2]
+
+Each workload builds the *same* model with both libraries (the code below is written once
+against the torch API and run with ``lib = minidl`` and ``lib = torch``), copies torch's
+initial weights into minidl, and times one training step on the same batch: forward,
+mean cross-entropy, backward, plain SGD update. Reported: median milliseconds per step
+after warm-up and the ratio minidl / torch (lower is better; 1.0 = parity).
+"""
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import minidl
+
+
+def mlp(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256),
+                         nn.ReLU(), nn.Linear(256, 10))
+
+
+def lenet5(lib):
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+WORKLOADS = {
+    "W1": ("MLP 784-256-256-10, batch 128", mlp, (128, 1, 28, 28)),
+    "W2": ("LeNet-5, batch 128, 1x28x28", lenet5, (128, 1, 28, 28)),
+}
+
+
+def make_step(lib, model, x, y, lr=0.01):
+    loss_fn = lib.nn.CrossEntropyLoss()
+    opt = lib.optim.SGD(model.parameters(), lr=lr)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def time_steps(step, steps, warmup):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def build_pair(builder, input_shape, seed=0):
+    """The same model, inputs and targets in both libraries."""
+    torch.manual_seed(seed)
+    t_model = builder(torch)
+    m_model = builder(minidl)
+    m_model.load_state_dict({k: v.detach().numpy().copy() for k, v in t_model.state_dict().items()})
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(input_shape).astype(np.float32)
+    y = rng.integers(0, 10, input_shape[0])
+    return (m_model, minidl.from_numpy(x.copy()), minidl.from_numpy(y.copy())), \
+        (t_model, torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
+
+
+def run(names, threads, steps, warmup):
+    torch.set_num_threads(threads)
+    rows = []
+    with threadpool_limits(limits=threads):
+        for name in names:
+            title, builder, shape = WORKLOADS[name]
+            (mm, mx, my), (tm, tx, ty) = build_pair(builder, shape)
+            m_step, t_step = make_step(minidl, mm, mx, my), make_step(torch, tm, tx, ty)
+            # interleave the two libraries so that machine noise hits both alike
+            m_times, t_times = [], []
+            for _ in range(3):
+                m_times.append(time_steps(m_step, steps // 3, warmup))
+                t_times.append(time_steps(t_step, steps // 3, warmup))
+            m, t = statistics.median(m_times), statistics.median(t_times)
+            rows.append((name, title, m * 1e3, t * 1e3, m / t))
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    a = p.parse_args(argv)
+    rows = run(a.workloads, a.threads, a.steps, a.warmup)
+    print(f"threads={a.threads}  (median ms per training step; ratio = minidl / torch)")
+    print(f"{'':4} {'workload':34} {'minidl ms':>10} {'torch ms':>10} {'ratio':>7}")
+    for name, title, m, t, r in rows:
+        print(f"{name:4} {title:34} {m:10.2f} {t:10.2f} {r:7.2f}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
