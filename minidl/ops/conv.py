@@ -1,4 +1,276 @@
-"""(being written)"""
-__all__ = []
+"""Convolution over 1, 2 or 3 spatial dimensions (``conv1d``, ``conv2d``, ``conv3d``).
+
+One N-d implementation serves every dimensionality. Its tool is the *window view*: for a
+(padded) input ``xp`` of shape (N, C, *S), ``window_view`` is a strided view of shape
+(N, C, *O, *K), made by ``as_strided`` without copying, with
+
+    windows[n, c, o, j] = xp[n, c, o * stride + j * dilation]      (o, j multi-indices).
+
+Convolution (cross-correlation, as in torch) is then one GEMM -- im2col:
+
+    cols[c, j, (n, o)] = windows[n, c, o, j]        copied once into BLAS-friendly order
+    y[n, f, o] = sum_{c, j} w[f, c, j] cols[c, j, (n, o)] + b[f]         (per group)
+
+and its gradients are two more GEMMs and a scatter:
+
+    dw[f, c, j] = sum_{n, o} dy[n, f, o] cols[c, j, (n, o)]              dW = dY . cols^T
+    db[f]       = sum_{n, o} dy[n, f, o]
+    dcols       = w^T dy,    dx = col2im(dcols)                           (transposed conv)
+
+where ``col2im`` adds every column back onto the input position it was read from (one
+vectorised add per kernel offset j; no loop over pixels, channels or batch).
+Pooling (``minidl.ops.pool``) reuses the same window view.
+"""
+import itertools
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import Kernel
+from ..tensor import Tensor
+from ._util import check_tensor
+
+__all__ = ["conv1d", "conv2d", "conv3d"]
+
 TENSOR_METHODS = {}
-FUNCTIONAL = []
+FUNCTIONAL = ["conv1d", "conv2d", "conv3d"]
+
+
+# ------------------------------------------------------------------ shared window tools
+def window_view(xp, kernel, stride, dilation, out, writeable=False):
+    """View of shape (*lead, *out, *kernel) over the last len(kernel) axes of ``xp``."""
+    n = len(kernel)
+    lead, spatial = xp.strides[:-n], xp.strides[-n:]
+    return as_strided(
+        xp, xp.shape[:-n] + tuple(out) + tuple(kernel),
+        lead + tuple(a * s for a, s in zip(spatial, stride))
+        + tuple(a * d for a, d in zip(spatial, dilation)),
+        writeable=writeable)
+
+
+def offsets(kernel):
+    """Every kernel offset j as an index tuple, in row-major order."""
+    return list(itertools.product(*[range(k) for k in kernel]))
+
+
+def pad_spatial(x, pads, value=0):
+    """``x`` with its last len(pads) axes padded by ``pads`` = ((lo, hi), ...) of ``value``."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    n = len(pads)
+    shape = x.shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[-n:], pads))
+    out = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
+    out[crop_index(x.shape[-n:], pads)] = x
+    return out
+
+
+def crop_index(sizes, pads):
+    """Index selecting the original region of an array padded with ``pads``."""
+    return (Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(sizes, pads))
+
+
+def out_size(size, k, s, d, lo, hi, ceil_mode=False):
+    """Number of windows of ``k`` taps (dilation d, stride s) in a padded axis."""
+    span = size + lo + hi - d * (k - 1) - 1
+    if span < 0:
+        return 0
+    o = -(-span // s) + 1 if ceil_mode else span // s + 1
+    if ceil_mode and (o - 1) * s >= size + lo:  # the last window must start inside the input
+        o -= 1
+    return o
+
+
+def ntuple(value, n, name, fn):
+    """An int or a sequence of 1 or n ints, as an n-tuple of Python ints."""
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    if isinstance(value, (tuple, list)) and all(
+            isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool) for v in value):
+        if len(value) == 1:
+            return (int(value[0]),) * n
+        if len(value) == n:
+            return tuple(int(v) for v in value)
+        raise RuntimeError(f"{fn}(): expected {name} to be a single integer value or a list of "
+                           f"{n} values to match the {n}-d operation, but got {name}={list(value)}")
+    raise TypeError(f"{fn}(): argument '{name}' must be an int or a tuple of {n} ints, "
+                    f"not {type(value).__name__}")
+
+
+def fmt_size(shape, sep=", "):
+    return "[" + sep.join(str(s) for s in shape) + "]"
+
+
+# ------------------------------------------------------------------------ convolution
+def im2col(xp, kernel, stride, dilation, out, groups):
+    """Columns (G, C/G * prod(K), N * prod(O)): windows laid out channel/offset-major."""
+    n = len(kernel)
+    N, C = xp.shape[:2]
+    v = window_view(xp, kernel, stride, dilation, out)            # (N, C, *O, *K)
+    v = v.transpose((1,) + tuple(range(2 + n, 2 + 2 * n)) + (0,) + tuple(range(2, 2 + n)))
+    return np.ascontiguousarray(v).reshape(groups, -1, N * int(np.prod(out)))
+
+
+def col2im(cols, padded_shape, kernel, stride, dilation, out):
+    """Adjoint of ``im2col``: add cols (C, *K, N, *O) back into a zero (C, N, *S) array."""
+    dxp = np.zeros((padded_shape[1], padded_shape[0]) + tuple(padded_shape[2:]), cols.dtype)
+    view = window_view(dxp, kernel, stride, dilation, out, writeable=True)  # (C, N, *O, *K)
+    for j in offsets(kernel):
+        view[(Ellipsis,) + j] += cols[(slice(None),) + j]
+    return dxp
+
+
+class ConvNd(Kernel):
+    """y = w * x + b (cross-correlation) as a GEMM of the weights with the im2col windows."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
+        batched = x.ndim == w.ndim
+        if not batched:
+            x = x[None]
+        kernel = w.shape[2:]
+        xp = pad_spatial(x, padding)
+        out = tuple(out_size(s, k, st, d, 0, 0)
+                    for s, k, st, d in zip(xp.shape[2:], kernel, stride, dilation))
+        cols = im2col(xp, kernel, stride, dilation, out, groups)
+        wm = w.reshape(groups, w.shape[0] // groups, -1)
+        y = np.matmul(wm, cols).reshape((w.shape[0], x.shape[0]) + out)   # (F, N, *O)
+        res = np.empty((x.shape[0], w.shape[0]) + out, y.dtype)
+        yt = np.swapaxes(y, 0, 1)
+        if b is None:
+            np.copyto(res, yt)
+        else:
+            np.add(yt, b.reshape((-1,) + (1,) * len(out)), out=res)
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        ctx.save_for_backward(cols if need_w else None, wm if need_x else None)
+        ctx.geom = (x.shape, xp.shape, padding, kernel, stride, dilation, out, groups, batched)
+        return res if batched else res[0]
+
+    @staticmethod
+    def backward(ctx, g):
+        """dW = dY cols^T, db = sum dY, dX = col2im(W^T dY) (the transposed convolution)."""
+        cols, wm = ctx.saved_tensors
+        x_shape, xp_shape, padding, kernel, stride, dilation, out, groups, batched = ctx.geom
+        if not batched:
+            g = g[None]
+        F = g.shape[1]
+        gm = np.ascontiguousarray(np.swapaxes(g, 0, 1)).reshape(groups, F // groups, -1)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[2]:
+            gb = gm.reshape(F, -1).sum(axis=1)
+        if ctx.needs_input_grad[1]:
+            gw = np.matmul(gm, cols.transpose(0, 2, 1)).reshape((F, -1) + kernel)
+        if ctx.needs_input_grad[0]:
+            dcols = np.matmul(wm.transpose(0, 2, 1), gm)                  # (G, Cg*K, N*O)
+            dcols = dcols.reshape((xp_shape[1],) + kernel + (xp_shape[0],) + out)
+            dxp = col2im(dcols, xp_shape, kernel, stride, dilation, out)  # (C, N, *S)
+            dx = dxp[crop_index(x_shape[2:], padding)]
+            gx = np.ascontiguousarray(np.swapaxes(dx, 0, 1))
+            if not batched:
+                gx = gx[0]
+        return gx, gw, gb
+
+
+def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
+    """Validate torch's conv arguments and run ``ConvNd``."""
+    check_tensor(input, fn, "input")
+    check_tensor(weight, fn, "weight")
+    if bias is not None:
+        check_tensor(bias, fn, "bias")
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {fn}, "
+                           f"but got input of size: {fmt_size(input.shape)}")
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"{fn}(): expected weight to be {n + 2}-dimensional (out_channels, "
+                           f"in_channels/groups, *kernel_size), but got weight of size "
+                           f"{fmt_size(weight.shape)}")
+    dt = input._data.dtype
+    if weight._data.dtype != dt:
+        raise RuntimeError(f"{fn}(): input type ({input.dtype.name}) and weight type "
+                           f"({weight.dtype.name}) should be the same")
+    if bias is not None and bias._data.dtype != dt:
+        raise RuntimeError(f"{fn}(): Input type ({input.dtype.name}) and bias type "
+                           f"({bias.dtype.name}) should be the same")
+    if dt.kind not in "fiu":
+        raise RuntimeError(f"{fn}(): not implemented for dtype {input.dtype.name}")
+    stride = ntuple(stride, n, "stride", fn)
+    dilation = ntuple(dilation, n, "dilation", fn)
+    if min(stride) <= 0:
+        raise RuntimeError(f"{fn}(): non-positive stride is not supported, got stride={list(stride)}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"{fn}(): non-positive dilation is not supported, got "
+                           f"dilation={list(dilation)}")
+    if not isinstance(groups, (numbers.Integral, np.integer)) or isinstance(groups, bool):
+        raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
+    if groups <= 0:
+        raise RuntimeError(f"{fn}(): non-positive groups is not supported, got groups={groups}")
+    groups = int(groups)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * n
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError(f"{fn}(): padding='same' is not supported for strided "
+                                   f"convolutions (got stride={list(stride)})")
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            pads = tuple((t // 2, t - t // 2) for t in total)   # the odd one out goes right
+        else:
+            raise RuntimeError(f"{fn}(): Invalid padding string: {padding!r}, expected 'same' "
+                               f"or 'valid'")
+    else:
+        p = ntuple(padding, n, "padding", fn)
+        if min(p) < 0:
+            raise RuntimeError(f"{fn}(): negative padding is not supported, got padding={list(p)}")
+        pads = tuple((v, v) for v in p)
+    F, Cg = weight.shape[:2]
+    C = input.shape[-n - 1]
+    where = f"input{fmt_size(input.shape)}"
+    if F % groups or F == 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"(and at least 1) at dimension 0, but got weight of size "
+                           f"{fmt_size(weight.shape)} instead")
+    if C != Cg * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {fmt_size(weight.shape)}, "
+                           f"expected {where} to have {Cg * groups} channels, but got {C} "
+                           f"channels instead")
+    if bias is not None and tuple(bias.shape) != (F,):
+        raise RuntimeError(f"Given weight of size {fmt_size(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {F} elements, but got bias of size "
+                           f"{fmt_size(bias.shape)} instead")
+    padded = [s + lo + hi for s, (lo, hi) in zip(input.shape[-n:], pads)]
+    extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if any(p < e for p, e in zip(padded, extent)):
+        raise RuntimeError(f"{fn}(): Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, extent))}). Kernel size can't be greater "
+                           f"than actual input size")
+    return ConvNd.apply(input, weight, bias, stride=stride, padding=pads, dilation=dilation,
+                        groups=groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of (N, C, L) or (C, L) ``input`` with (F, C/groups, K) ``weight``."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of (N, C, H, W) or (C, H, W) ``input`` with (F, C/groups, kH, kW)
+    ``weight``; ``padding`` is an int, a pair, 'valid' or 'same' (stride 1 only)."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D cross-correlation of (N, C, D, H, W) or (C, D, H, W) ``input``."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+# Pooling lives in pool.py (it imports the window tools above); the family is exported here.
+from .pool import (  # noqa: E402
+    max_pool1d, max_pool2d, max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
+    adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d)
+from . import pool as _pool  # noqa: E402
+
+__all__ += _pool.__all__
+FUNCTIONAL += _pool.FUNCTIONAL
