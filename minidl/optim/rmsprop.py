@@ -1,0 +1,70 @@
+"""RMSprop: ``torch.optim.RMSprop``."""
+import numpy as np
+
+from ..tensor import Tensor
+from .adam import lerp_
+from .optimizer import Optimizer
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), optionally centered and with momentum.
+
+    s <- alpha s + (1 - alpha) g^2;   (centered: a <- alpha a + (1 - alpha) g, s~ = s - a^2)
+    d = sqrt(s~) + eps;   p <- p - lr g / d   or with momentum  b <- mu b + g / d, p <- p - lr b
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if alpha < 0.0:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group):
+        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        mu, centered = group["momentum"], group["centered"]
+        for p, g, x in self._grads(group):
+            state = self.state[p]
+            if "square_avg" not in state:
+                state["step"] = Tensor(np.array(0.0, np.float32))
+                state["square_avg"] = Tensor(np.zeros_like(x))
+                if mu > 0:
+                    state["momentum_buffer"] = Tensor(np.zeros_like(x))
+                if centered:
+                    state["grad_avg"] = Tensor(np.zeros_like(x))
+            self._step_counter(state)
+            if group["maximize"]:
+                g = -g
+            if wd != 0:
+                g = g + wd * x
+            s = state["square_avg"]._data
+            s *= alpha
+            s += (1 - alpha) * g * g
+            if centered:
+                a = state["grad_avg"]._data
+                lerp_(a, g, 1 - alpha)
+                avg = np.sqrt(s - a * a)
+            else:
+                avg = np.sqrt(s)
+            avg += eps
+            if mu > 0:
+                buf = state["momentum_buffer"]._data
+                buf *= mu
+                buf += g / avg
+                x -= lr * buf
+            else:
+                x -= lr * g / avg
+            self._bump(p)

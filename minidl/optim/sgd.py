@@ -1,0 +1,51 @@
+"""Stochastic gradient descent with (Nesterov) momentum: ``torch.optim.SGD``."""
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, required
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """SGD with optional momentum, dampening, L2 weight decay and Nesterov momentum.
+
+    g <- grad + wd * p;   b <- g (first step) or mu * b + (1 - dampening) * g;
+    g <- g + mu * b (Nesterov) or b;   p <- p - lr * g
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach,
+                        differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group):
+        lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
+        wd, nesterov = group["weight_decay"], group["nesterov"]
+        for p, g, x in self._grads(group):
+            if group["maximize"]:
+                g = -g
+            if wd != 0:
+                g = g + wd * x
+            if mu != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = Tensor(np.array(g, copy=True))
+                else:
+                    b = buf._data
+                    b *= mu
+                    b += (1 - damp) * g
+                g = g + mu * buf._data if nesterov else buf._data
+            x -= lr * g
+            self._bump(p)
