@@ -1,4 +1,531 @@
-"""(being written)"""
-__all__ = []
+"""Matrix products: matmul (all of torch's cases), mm/bmm/mv/dot, addmm, einsum, linear.
+
+Every product goes to BLAS through ``np.matmul``. For C = A @ B the gradients are
+dA = dC @ B^T and dB = A^T @ dC, summed over broadcast batch dims. ``einsum`` contracts
+operands pairwise as batched matrix products, and its gradient for one operand is the
+einsum of the output gradient with all the other operands.
+"""
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import Kernel
+from ..tensor import Tensor
+from ._util import check_tensor, unbroadcast
+from .elementwise import add, mul
+
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv",
+           "baddbmm", "addbmm", "einsum", "tensordot"]
+
 TENSOR_METHODS = {}
-FUNCTIONAL = []
+FUNCTIONAL = ["linear", "bilinear"]
+
+
+def _mat(shape):
+    return "x".join(str(s) for s in shape)
+
+
+# -------------------------------------------------------------------- matmul
+class MatMul(Kernel):
+    """C = A @ B (1-D operands act as a row / column); dA = dC @ B^T, dB = A^T @ dC."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        if a.ndim > 2 and b.ndim == 2:  # fold the batch into rows: one GEMM
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:
+            return g * b, g * a
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
+        g2 = g2[..., None] if b.ndim == 1 else g2
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            if b2.ndim == 2 and a2.ndim > 2:  # sum over the batch inside one GEMM
+                gb = a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])
+            else:
+                gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape)
+            gb = gb.reshape(b.shape)
+        return ga, gb
+
+
+def _check_same_dtype(a, b, fn="matmul"):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{fn}: expected m1 and m2 to have the same dtype, but got: "
+                           f"{a.dtype.name} != {b.dtype.name}")
+
+
+def _check_matmul_shapes(sa, sb):
+    """torch's messages for every way two shapes can fail to multiply."""
+    if len(sa) == 0 or len(sb) == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{len(sa)}D and {len(sb)}D")
+    if len(sa) == 1 and len(sb) == 1:
+        if sa[0] != sb[0]:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src "
+                               f"[{sb[0]}] to have the same number of elements, but got {sa[0]} "
+                               f"and {sb[0]} elements respectively")
+        return
+    if len(sb) == 1:
+        if sa[-1] != sb[0]:
+            rows = math.prod(sa[:-1])
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec "
+                               f"({sb[0]})")
+        return
+    if len(sb) == 2:
+        if sa[-1] != sb[0]:
+            rows = math.prod(sa[:-1])
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and "
+                               f"{_mat(sb)})")
+        return
+    ea = (1,) + tuple(sa) if len(sa) == 1 else tuple(sa)
+    batch_a, batch_b = ea[:-2], tuple(sb[:-2])
+    n = max(len(batch_a), len(batch_b))
+    pa = (1,) * (n - len(batch_a)) + batch_a
+    pb = (1,) * (n - len(batch_b)) + batch_b
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {i}")
+    if ea[-1] != sb[-2]:
+        batch = tuple(max(x, y) for x, y in zip(pa, pb))
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{math.prod(batch)}, {ea[-1]}] but got: [{math.prod(batch)}, "
+                           f"{sb[-2]}].")
+
+
+def matmul(input, other):
+    """torch.matmul: dot, matrix-vector, matrix-matrix or broadcast batched product."""
+    check_tensor(input, "matmul")
+    check_tensor(other, "matmul", "other")
+    _check_same_dtype(input, other)
+    _check_matmul_shapes(input.shape, other.shape)
+    return MatMul.apply(input, other)
+
+
+def _rmatmul(self, other):
+    if not isinstance(other, Tensor):
+        other = Tensor(np.asarray(other))
+    return matmul(other, self)
+
+
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors."""
+    check_tensor(input, "mm")
+    check_tensor(mat2, "mm", "mat2")
+    if input.ndim != 2:
+        raise RuntimeError(f"self must be a matrix (got a {input.ndim}-D tensor)")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix (got a {mat2.ndim}-D tensor)")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
+    check_tensor(input, "bmm")
+    check_tensor(mat2, "bmm", "mat2")
+    if input.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (got {input.ndim}D)")
+    if mat2.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor (got {mat2.ndim}D)")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
+                           f"{mat2.shape[1]}].")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """Matrix (n, m) times vector (m,)."""
+    check_tensor(input, "mv")
+    check_tensor(vec, "mv", "vec")
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input, tensor):
+    """Inner product of two 1-D tensors of the same length and dtype."""
+    check_tensor(input, "dot")
+    check_tensor(tensor, "dot", "tensor")
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
+                           f"tensors")
+    if input._data.dtype != tensor._data.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{input.dtype.name} and {tensor.dtype.name}")
+    return matmul(input, tensor)
+
+
+def inner(input, other):
+    """Sum over the last dims of both (a scalar operand just multiplies)."""
+    check_tensor(input, "inner")
+    check_tensor(other, "inner", "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors (dtypes promote)."""
+    check_tensor(input, "outer")
+    check_tensor(vec2, "outer", "vec2")
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
+    return mul(input.reshape(-1, 1), vec2)
+
+
+ger = outer
+
+
+def _scaled_sum(input, product, beta, alpha):
+    """beta * input + alpha * product; beta = 0 ignores input (NaNs in it do not propagate)."""
+    if alpha != 1:
+        product = mul(product, alpha)
+    if beta == 0:
+        return product
+    return add(product, input if beta == 1 else mul(input, beta))
+
+
+def _check_expand(shape, target):
+    if len(shape) > len(target):
+        raise RuntimeError(f"expand: the number of sizes provided ({len(target)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({len(shape)})")
+    lead = len(target) - len(shape)
+    for i, s in enumerate(shape):
+        if s != 1 and s != target[lead + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[lead + i]}) must match "
+                               f"the existing size ({s}) at non-singleton dimension {lead + i}.  "
+                               f"Target sizes: {list(target)}.  Tensor sizes: {list(shape)}")
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2), ``input`` broadcast to the product's shape."""
+    check_tensor(input, "addmm")
+    prod = mm(mat1, mat2)
+    _check_expand(input.shape, prod.shape)
+    return _scaled_sum(input, prod, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec)."""
+    check_tensor(input, "addmv")
+    prod = mv(mat, vec)
+    _check_expand(input.shape, prod.shape)
+    return _scaled_sum(input, prod, beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    check_tensor(input, "baddbmm")
+    prod = bmm(batch1, batch2)
+    _check_expand(input.shape, prod.shape)
+    return _scaled_sum(input, prod, beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
+    check_tensor(input, "addbmm")
+    prod = bmm(batch1, batch2).sum(0)
+    _check_expand(input.shape, prod.shape)
+    return _scaled_sum(input, prod, beta, alpha)
+
+
+# -------------------------------------------------------------------- linear
+class Linear(Kernel):
+    """y = x W^T + b; dx = dy W, dW = dy^T x, db = dy summed over all leading dims."""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        x2 = x.reshape(-1, x.shape[-1])
+        ctx.save_for_backward(x2, w)
+        ctx.x_shape = x.shape
+        y = x2 @ w.T
+        if b is not None:
+            y += b
+        return y.reshape(x.shape[:-1] + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, g):
+        x2, w = ctx.saved_tensors
+        g2 = g.reshape(-1, w.shape[0])
+        gx = (g2 @ w).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        gw = g2.T @ x2 if ctx.needs_input_grad[1] else None
+        gb = g2.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias for input (*, in_features) and weight (out_features, in_features)."""
+    check_tensor(input, "linear")
+    check_tensor(weight, "linear", "weight")
+    if weight.ndim != 2 or input.ndim == 0:
+        out = matmul(input, weight.t())
+        return out if bias is None else add(out, bias)
+    _check_same_dtype(input, weight)
+    if input.shape[-1] != weight.shape[1]:
+        rows = math.prod(input.shape[:-1])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
+                           f"and {weight.shape[1]}x{weight.shape[0]})")
+    if bias is None:
+        return Linear.apply(input, weight)
+    check_tensor(bias, "linear", "bias")
+    _check_same_dtype(input, bias)
+    if bias.ndim > 1 or (bias.ndim == 1 and bias.shape[0] not in (weight.shape[0], 1)):
+        _check_expand(bias.shape, tuple(input.shape[:-1]) + (weight.shape[0],))
+    if bias.shape != (weight.shape[0],):
+        return add(Linear.apply(input, weight), bias)
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T W_k x2 + b_k for weight (out, in1, in2)."""
+    check_tensor(input1, "bilinear", "input1")
+    check_tensor(input2, "bilinear", "input2")
+    check_tensor(weight, "bilinear", "weight")
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or \
+            input2.shape[-1] != weight.shape[2] or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: expected input1 (*, {weight.shape[1] if weight.ndim == 3 else '?'}), "
+                           f"input2 (*, {weight.shape[2] if weight.ndim == 3 else '?'}) with the "
+                           f"same leading dims and a 3-D weight, got input1 "
+                           f"{list(input1.shape)}, input2 {list(input2.shape)}, weight "
+                           f"{list(weight.shape)}")
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out if bias is None else add(out, bias)
+
+
+# -------------------------------------------------------------------- einsum
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _parse_einsum(equation, shapes):
+    """Subscripts per operand and for the output, '...' expanded to letters; letter sizes."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) > len(shapes):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    used = set(c for c in eq if c.isalpha())
+    for i, c in enumerate(eq):
+        if c not in _LETTERS and c not in ".,->":
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation "
+                               f"string, subscripts must be in [a-zA-Z]")
+    spare = [c for c in _LETTERS if c not in used]
+    n_ell = 0
+    parsed = []
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            raise RuntimeError(f"einsum(): found '.' for operand {i} that is not part of any "
+                               f"ellipsis")
+        if "..." in term:
+            k = len(shape) - (len(term) - 3)
+            if k < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({len(term) - 3}) is more than the number of dimensions "
+                                   f"({len(shape)}) for operand {i}")
+            n_ell = max(n_ell, k)
+        elif len(term) != len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(term)}) "
+                               f"does not match the number of dimensions ({len(shape)}) for "
+                               f"operand {i} and no ellipsis was given")
+        parsed.append(term)
+    ell = "".join(spare[:n_ell])
+    subs = []
+    for term, shape in zip(parsed, shapes):
+        if "..." in term:
+            k = len(shape) - (len(term) - 3)
+            term = term.replace("...", ell[n_ell - k:])
+        subs.append(term)
+    if arrow:
+        if rhs.count("...") > 1 or rhs.replace("...", "").count("."):
+            raise RuntimeError("einsum(): found '.' for output that is not part of any ellipsis")
+        out = rhs.replace("...", ell)
+        for c in out:
+            if out.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   f"the output")
+            if not any(c in s for s in subs):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   f"equation for any input operand")
+    else:
+        counts = {}
+        for s in subs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+    sizes = {}
+    for i, (s, shape) in enumerate(zip(subs, shapes)):
+        for c, n in zip(s, shape):
+            first = s.index(c)
+            if shape[first] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
+                                   f"sizes don't match, {shape[first]} != {n}")
+            have = sizes.get(c, 1)
+            if n != 1 and have != 1 and n != have:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
+                                   f"does not broadcast with previously seen size {have}")
+            sizes[c] = n if have == 1 else have
+    return subs, out, sizes
+
+
+def _reduce_term(a, s, keep):
+    """Take diagonals of repeated letters and sum letters not in ``keep``: (array, letters)."""
+    target = "".join(c for i, c in enumerate(s) if c in keep and s.index(c) == i)
+    if target == s:
+        return a, s
+    return np.einsum(f"{s}->{target}", a), target
+
+
+def _pair(a, sa, b, sb, keep, sizes):
+    """Contract two operands as one batched matrix product; returns (array, letters)."""
+    shared = [c for c in sa if c in sb]
+    for c in shared:  # broadcast size-1 dims against the other operand
+        n = sizes[c]
+        if a.shape[sa.index(c)] != n or b.shape[sb.index(c)] != n:
+            a = np.broadcast_to(a, tuple(n if x == c else a.shape[i] for i, x in enumerate(sa)))
+            b = np.broadcast_to(b, tuple(n if x == c else b.shape[i] for i, x in enumerate(sb)))
+    batch = [c for c in shared if c in keep]
+    con = [c for c in shared if c not in keep]
+    ra = [c for c in sa if c not in sb]
+    rb = [c for c in sb if c not in sa]
+    dim = dict(zip(sa, a.shape))
+    dim.update(zip(sb, b.shape))
+    nb, nm, nk, nn = (math.prod(dim[c] for c in group) for group in (batch, ra, con, rb))
+    am = np.transpose(a, [sa.index(c) for c in batch + ra + con]).reshape(nb, nm, nk)
+    bm = np.transpose(b, [sb.index(c) for c in batch + con + rb]).reshape(nb, nk, nn)
+    out = np.matmul(am, bm) if nb > 1 else (am[0] @ bm[0])[None]
+    letters = batch + ra + rb
+    return out.reshape([dim[c] for c in letters]), "".join(letters)
+
+
+def _contract(subs, out, arrays, sizes):
+    """Evaluate einsum ``subs -> out`` on ``arrays`` with pairwise BLAS contractions."""
+    if len(arrays) == 1:
+        return np.einsum(f"{subs[0]}->{out}", arrays[0])
+    ops = []
+    for i, (a, s) in enumerate(zip(arrays, subs)):
+        others = set(out).union(*[set(t) for j, t in enumerate(subs) if j != i])
+        ops.append(_reduce_term(a, s, others))
+    a, sa = ops[0]
+    for i in range(1, len(ops)):
+        b, sb = ops[i]
+        keep = set(out).union(*[set(t) for _, t in ops[i + 1:]])
+        a, sa = _pair(a, sa, b, sb, keep, sizes)
+    a, sa = _reduce_term(a, sa, set(out))
+    a = np.transpose(a, [sa.index(c) for c in out])
+    if a.shape != tuple(sizes[c] for c in out):
+        a = np.broadcast_to(a, tuple(sizes[c] for c in out))
+    return a
+
+
+class Einsum(Kernel):
+    """y = einsum(subs -> out, *xs); dx_i = einsum of dy with every other operand -> subs_i."""
+
+    @staticmethod
+    def forward(ctx, *xs, subs, out, sizes):
+        ctx.save_for_backward(*xs)
+        ctx.subs, ctx.out, ctx.sizes = subs, out, sizes
+        y = _contract(subs, out, xs, sizes)
+        if not y.flags.c_contiguous or any(np.may_share_memory(y, x) for x in xs):
+            y = np.array(y, order="C")  # never alias an input (single-operand views)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xs = ctx.saved_tensors
+        subs, out, sizes = ctx.subs, ctx.out, ctx.sizes
+        grads = []
+        for i, (x, s) in enumerate(zip(xs, subs)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(subs) if j != i]
+            seen = set(out).union(*[set(t) for t in others])
+            uniq = "".join(c for k, c in enumerate(s) if s.index(c) == k)
+            target = "".join(c for c in uniq if c in seen)
+            gu = _contract([out] + others, target, [g] + [xs[j] for j in range(len(xs)) if j != i],
+                           sizes)
+            # letters only this operand had were summed: their gradient is a broadcast
+            full = tuple(sizes[c] if c in seen else x.shape[s.index(c)] for c in uniq)
+            gu = np.broadcast_to(gu.reshape(tuple(sizes[c] if c in target else 1 for c in uniq)),
+                                 full)
+            gu = unbroadcast(gu, tuple(x.shape[s.index(c)] for c in uniq))
+            if len(uniq) == len(s):
+                gx = np.transpose(gu, [uniq.index(c) for c in s])
+            else:  # repeated letters: write onto the diagonal
+                gx = np.zeros(x.shape, g.dtype)
+                strides = [sum(gx.strides[k] for k, c2 in enumerate(s) if c2 == c) for c in uniq]
+                as_strided(gx, gu.shape, strides)[...] = gu
+            grads.append(gx)
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; operands as varargs or list."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' must be str, not "
+                        f"{type(equation).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, x in enumerate(operands):
+        check_tensor(x, "einsum", f"operands[{i}]")
+        if x._data.dtype != operands[0]._data.dtype:
+            raise RuntimeError(f"einsum(): expected scalar type {operands[0].dtype.name} but "
+                               f"found {x.dtype.name} (operand {i})")
+    subs, out, sizes = _parse_einsum(equation, [x.shape for x in operands])
+    return Einsum.apply(*operands, subs=tuple(subs), out=out, sizes=sizes)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Sum over ``dims`` (an int: last dims of a with first of b; or two lists of dims)."""
+    check_tensor(a, "tensordot", "a")
+    check_tensor(b, "tensordot", "b")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [d % a.ndim for d in da]
+    db = [d % b.ndim for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in "
+                               f"dim {y}")
+    la = _LETTERS[:a.ndim]
+    lb = list(_LETTERS[a.ndim:a.ndim + b.ndim])
+    for x, y in zip(da, db):
+        lb[y] = la[x]
+    lb = "".join(lb)
+    out_s = "".join(c for i, c in enumerate(la) if i not in da) + \
+        "".join(c for i, c in enumerate(lb) if i not in db)
+    return einsum(f"{la},{lb}->{out_s}", a, b)
+
+
+TENSOR_METHODS.update({
+    "matmul": matmul, "__matmul__": matmul, "__rmatmul__": _rmatmul, "mm": mm, "bmm": bmm,
+    "mv": mv, "dot": dot, "inner": inner, "outer": outer, "ger": ger, "addmm": addmm,
+    "addmv": addmv, "baddbmm": baddbmm, "addbmm": addbmm,
+})
