@@ -1,4 +1,267 @@
-"""(being written)"""
-__all__ = []
+"""Normalisation: fused batch / layer / group / instance norm and RMS norm.
+
+The four mean/variance norms share one kernel, ``Normalize``: statistics over some axes of
+x, then an affine map whose weight broadcasts along other axes. They differ only in the
+axes (batch norm: all but the channel axis; layer norm: the trailing ones; instance norm:
+the spatial ones; group norm: channels-in-group and spatial, after a free reshape).
+"""
+import numpy as np
+
+from ..autograd import Kernel
+from ._util import check_tensor
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
+
 TENSOR_METHODS = {}
-FUNCTIONAL = []
+FUNCTIONAL = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
+
+
+class Normalize(Kernel):
+    """y = xhat * w + b with xhat = (x - mean) / sqrt(var + eps); the statistics are taken
+    over ``axes`` of x viewed as ``view`` (or are the fixed ``stats``, e.g. batch norm's
+    running ones in eval mode); w and b broadcast as ``wshape``. Returns (y, mean, var);
+    only y is differentiable.
+
+    With gw = g * w:  dx = invstd * (gw - mean(gw) - xhat * mean(gw * xhat))  (means over
+    ``axes``; for fixed statistics dx = invstd * gw);  dw = sum(g * xhat), db = sum(g) over
+    the axes w is broadcast along.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, wshape, eps, view=None, stats=None):
+        ctx.shape = x.shape
+        if view is not None:
+            x = x.reshape(view)
+        if stats is None:
+            mean = x.mean(axis=axes, keepdims=True)
+            xhat = x - mean
+            var = np.mean(np.square(xhat), axis=axes, keepdims=True)
+        else:
+            mean, var = stats
+            xhat = x - mean
+        invstd = 1.0 / np.sqrt(var + eps)
+        xhat *= invstd
+        y = xhat * weight.reshape(wshape) if weight is not None else xhat.copy()
+        if bias is not None:
+            y += bias.reshape(wshape)
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.axes, ctx.wshape, ctx.fixed = axes, wshape, stats is not None
+        ctx.bias_shape = None if bias is None else bias.shape
+        ctx.mark_non_differentiable(mean, var)
+        return y.reshape(ctx.shape), mean, var
+
+    @staticmethod
+    def backward(ctx, g, _gmean, _gvar):
+        xhat, invstd, weight = ctx.saved_tensors
+        g = g.reshape(xhat.shape)
+        lead = xhat.ndim - len(ctx.wshape)
+        waxes = tuple(i for i in range(xhat.ndim) if i < lead or ctx.wshape[i - lead] == 1)
+        gw = g * weight.reshape(ctx.wshape) if weight is not None else g
+        dx = dw = db = None
+        if ctx.needs_input_grad[0]:
+            if ctx.fixed:
+                dx = gw * invstd
+            else:
+                mean_gw = gw.mean(axis=ctx.axes, keepdims=True)
+                mean_gwx = np.mean(gw * xhat, axis=ctx.axes, keepdims=True)
+                dx = (gw - mean_gw - xhat * mean_gwx) * invstd
+            dx = dx.reshape(ctx.shape)
+        if ctx.needs_input_grad[1]:
+            dw = (g * xhat).sum(axis=waxes).reshape(weight.shape)
+        if ctx.needs_input_grad[2]:
+            db = g.sum(axis=waxes).reshape(ctx.bias_shape)
+        return dx, dw, db
+
+
+class RMSNorm(Kernel):
+    """y = xhat * w with xhat = x / sqrt(mean(x^2) + eps) over the trailing ``axes``;
+    dx = r * (gw - xhat * mean(gw * xhat)) with r = 1 / sqrt(mean(x^2) + eps), gw = g * w;
+    dw = sum(g * xhat) over the leading axes."""
+
+    @staticmethod
+    def forward(ctx, x, weight, axes, eps):
+        r = 1.0 / np.sqrt(np.mean(np.square(x), axis=axes, keepdims=True) + eps)
+        xhat = x * r
+        ctx.save_for_backward(xhat, r, weight)
+        ctx.axes = axes
+        return xhat * weight if weight is not None else xhat.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, r, weight = ctx.saved_tensors
+        gw = g * weight if weight is not None else g
+        dx = dw = None
+        if ctx.needs_input_grad[0]:
+            dx = (gw - xhat * np.mean(gw * xhat, axis=ctx.axes, keepdims=True)) * r
+        if ctx.needs_input_grad[1]:
+            lead = tuple(range(xhat.ndim - len(ctx.axes)))
+            dw = (g * xhat).sum(axis=lead)
+        return dx, dw
+
+
+# ------------------------------------------------------------------ helpers
+def _check_float(input, fn, *others):
+    """All of input and the given (name, tensor-or-None) pairs share one floating dtype."""
+    check_tensor(input, fn)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{fn}(): expected a floating point input, got {input.dtype}")
+    for name, t in others:
+        if t is None:
+            continue
+        check_tensor(t, fn, name)
+        if t._data.dtype != input._data.dtype:
+            raise RuntimeError(f"{fn}(): mixed dtypes: input is {input.dtype} but {name} is "
+                               f"{t.dtype}; all inputs must share the same dtype")
+
+
+def _check_numel(fn, channels, *pairs):
+    for name, t in pairs:
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{fn}(): {name} should contain {channels} elements not "
+                               f"{t.numel()} (got {name} of shape {tuple(t.shape)})")
+
+
+def _update_running(running, value, momentum):
+    """running = (1 - momentum) * running + momentum * value, written outside the graph."""
+    if running is not None:
+        new = running._data * (1.0 - momentum) + value.reshape(running.shape) * momentum
+        running._set_data_(new)
+
+
+def _fixed_stats(running_mean, running_var, wshape, dtype):
+    return (running_mean._data.reshape(wshape).astype(dtype, copy=False),
+            running_var._data.reshape(wshape).astype(dtype, copy=False))
+
+
+# ---------------------------------------------------------------- functions
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over the batch and spatial dims, then scale and shift.
+
+    In training the batch statistics are used and the running ones (if given) updated with
+    ``momentum`` (the variance unbiased); otherwise the running statistics are used.
+    """
+    _check_float(input, "batch_norm", ("running_mean", running_mean),
+                 ("running_var", running_var), ("weight", weight), ("bias", bias))
+    if input.ndim < 2:
+        raise IndexError(f"batch_norm(): expected an input with a channel dimension, (N, C) or "
+                         f"(N, C, ...), but got input of shape {tuple(input.shape)}")
+    C = input.shape[1]
+    _check_numel("batch_norm", C, ("running_mean", running_mean), ("running_var", running_var),
+                 ("weight", weight), ("bias", bias))
+    axes = (0,) + tuple(range(2, input.ndim))
+    wshape = (C,) + (1,) * (input.ndim - 2)
+    if training:
+        per_channel = input.numel() // max(C, 1)
+        if per_channel <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape!r}")
+        y, mean, var = Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps)
+        _update_running(running_mean, mean._data, momentum)
+        _update_running(running_var, var._data * (per_channel / (per_channel - 1)), momentum)
+        return y
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode" if running_mean
+                           is None else "running_var must be defined in evaluation mode")
+    stats = _fixed_stats(running_mean, running_var, wshape, input._data.dtype)
+    return Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps,
+                           stats=stats)[0]
+
+
+def _as_shape(normalized_shape):
+    if isinstance(normalized_shape, (int, np.integer)):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing ``normalized_shape`` dims of each sample, then affine."""
+    _check_float(input, "layer_norm", ("weight", weight), ("bias", bias))
+    shape = _as_shape(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t.shape)} and normalized_shape = "
+                               f"{list(shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return Normalize.apply(input, weight, bias, axes=axes, wshape=shape, eps=eps)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Split the channels into ``num_groups`` groups; normalise each group of each sample."""
+    _check_float(input, "group_norm", ("weight", weight), ("bias", bias))
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    N, C = input.shape[:2]
+    if num_groups <= 0 or C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != C):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} and "
+                               f"input of shape {list(input.shape)}")
+    spatial = tuple(input.shape[2:])
+    G = num_groups
+    view = (N, G, C // G) + spatial
+    axes = tuple(range(2, len(view)))
+    wshape = (G, C // G) + (1,) * len(spatial)
+    return Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps, view=view)[0]
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample over its spatial dims, then scale and shift."""
+    _check_float(input, "instance_norm", ("running_mean", running_mean),
+                 ("running_var", running_var), ("weight", weight), ("bias", bias))
+    if input.ndim < 3:
+        raise RuntimeError(f"instance_norm(): expected an input of shape (N, C, L, ...), got "
+                           f"shape {tuple(input.shape)}")
+    C = input.shape[1]
+    _check_numel("instance_norm", C, ("running_mean", running_mean),
+                 ("running_var", running_var), ("weight", weight), ("bias", bias))
+    axes = tuple(range(2, input.ndim))
+    wshape = (C,) + (1,) * (input.ndim - 2)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        stats = _fixed_stats(running_mean, running_var, wshape, input._data.dtype)
+        return Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps,
+                               stats=stats)[0]
+    n = int(np.prod(input.shape[2:]))
+    if n <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape!r}")
+    y, mean, var = Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps)
+    _update_running(running_mean, mean._data.mean(axis=0), momentum)
+    _update_running(running_var, (var._data * (n / (n - 1))).mean(axis=0), momentum)
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing ``normalized_shape`` dims, times weight;
+    ``eps`` defaults to the machine epsilon of the input's dtype."""
+    _check_float(input, "rms_norm", ("weight", weight))
+    shape = _as_shape(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return RMSNorm.apply(input, weight, axes=axes, eps=float(eps))
+

@@ -1,0 +1,137 @@
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d`` (all torch padding modes)."""
+import math
+
+from . import functional as F
+from . import init
+from .linear import _empty, _uniform_bias
+from .module import Module
+
+__all__ = ["Conv1d", "Conv2d", "Conv3d"]
+
+
+def _ntuple(n):
+    def parse(x):
+        if isinstance(x, (tuple, list)):
+            return tuple(x)
+        return (x,) * n
+    return parse
+
+
+_single, _pair, _triple = _ntuple(1), _ntuple(2), _ntuple(3)
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    """Shared construction, initialisation and printing of the N-d convolutions.
+
+    weight: (out_channels, in_channels / groups, *kernel_size), bias: (out_channels,);
+    both initialised like torch (kaiming_uniform(a=sqrt(5)), U(+-1/sqrt(fan_in))).
+    """
+
+    _n = 0
+    _fn = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        n, tup = self._n, _ntuple(self._n)
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                             f"padding_mode='{padding_mode}'")
+        kernel_size, stride, dilation = tup(kernel_size), tup(stride), tup(dilation)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 f"{{'valid', 'same'}}")
+            if padding == "same" and any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        else:
+            padding = tup(padding)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.transposed = False
+        self.output_padding = tup(0)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        self._reversed_padding_repeated_twice = self._explicit_padding()
+        self.weight = _empty((out_channels, in_channels // groups) + kernel_size, device, dtype)
+        if bias:
+            self.bias = _empty((out_channels,), device, dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _explicit_padding(self):
+        """F.pad's (last_lo, last_hi, prev_lo, prev_hi, ...) for the non-zero padding modes."""
+        if self.padding == "valid":
+            pairs = [(0, 0)] * self._n
+        elif self.padding == "same":
+            pairs = []
+            for d, k in zip(self.dilation, self.kernel_size):
+                total = d * (k - 1)
+                pairs.append((total // 2, total - total // 2))
+        else:
+            pairs = [(p, p) for p in self.padding]
+        return [v for lo_hi in reversed(pairs) for v in lo_hi]
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                _uniform_bias(self.bias, fan_in)
+
+    def _conv_forward(self, input, weight, bias):
+        fn = getattr(F, self._fn)
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return fn(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        n = self._n
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) or (C_in, L) inputs."""
+
+    _n, _fn = 1, "conv1d"
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) or (C_in, H, W) inputs."""
+
+    _n, _fn = 2, "conv2d"
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) inputs."""
+
+    _n, _fn = 3, "conv3d"
