@@ -1,1 +1,2 @@
-"""Utilities: ``minidl.utils.data`` (being written)."""
+"""Utilities: ``minidl.utils.data`` (datasets, samplers, DataLoader)."""
+from . import data  # noqa: F401
