@@ -167,12 +167,25 @@ class View(Reshape):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return np.reshape(x, shape, copy=False)
+        return _strided_reshape(x, shape)
+
+
+def _strided_reshape(a, shape):
+    """``a`` reshaped without copying; ValueError when the strides do not allow it."""
+    try:
+        return np.reshape(a, shape, copy=False)
+    except TypeError:  # NumPy < 2.1 has no copy= on reshape
+        v = a.view()
+        try:
+            v.shape = shape
+        except AttributeError as e:
+            raise ValueError(str(e)) from None
+        return v
 
 
 def _can_view(a, shape):
     try:
-        np.reshape(a, shape, copy=False)
+        _strided_reshape(a, shape)
         return True
     except ValueError:
         return False
@@ -872,6 +885,7 @@ def select(input, dim, index):
 # ------------------------------------------------------------------ diagonal
 def _diag_view(a, offset, d1, d2):
     """A writable view of the ``offset`` diagonal of ``a`` over dims d1, d2 (appended last)."""
+    d1, d2 = d1 % a.ndim, d2 % a.ndim
     n1, n2 = a.shape[d1], a.shape[d2]
     if offset >= 0:
         length = max(min(n1, n2 - offset), 0)
