@@ -17,6 +17,15 @@ from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
 
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_non_negative(**options):
+    """torch's constructor checks: ``Invalid learning rate: -1`` etc. for a negative option."""
+    for name, value in options.items():
+        if value < 0.0:
+            raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
+
 
 class _RequiredParameter:
     """Marks an option that every parameter group must give (``torch.optim.optimizer.required``)."""

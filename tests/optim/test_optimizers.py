@@ -36,30 +36,26 @@ def grads_of(arrays, sign=1):
     return [np.asarray(sign * g, dtype=w.dtype) for g in (gw, gb, gs)]
 
 
-def run_minidl(opt_name, kwargs, dtype, steps=STEPS, groups=None):
-    ps = [minidl.from_numpy(a.copy()).requires_grad_() for a in make_params(dtype)]
+def run(lib, opt_name, kwargs, dtype, steps=STEPS, groups=None):
+    """Parameters after each of ``steps`` updates; ``lib`` is minidl or torch."""
+    ps = [lib.from_numpy(a.copy()).requires_grad_() for a in make_params(dtype)]
     params = groups(ps) if groups else ps
-    opt = getattr(optim, opt_name)(params, **kwargs)
+    opt = getattr(lib.optim, opt_name)(params, **kwargs)
     traj, sign = [], -1 if kwargs.get("maximize") else 1
     for _ in range(steps):
         for p, g in zip(ps, grads_of([p.detach().numpy() for p in ps], sign)):
-            p.grad = minidl.from_numpy(g)
+            p.grad = lib.from_numpy(g)
         opt.step()
         traj.append([p.detach().numpy().copy() for p in ps])
     return traj, opt, ps
 
 
-def run_torch(opt_name, kwargs, dtype, steps=STEPS, groups=None):
-    ps = [torch.from_numpy(a.copy()).requires_grad_() for a in make_params(dtype)]
-    params = groups(ps) if groups else ps
-    opt = getattr(torch.optim, opt_name)(params, **kwargs)
-    traj, sign = [], -1 if kwargs.get("maximize") else 1
-    for _ in range(steps):
-        for p, g in zip(ps, grads_of([p.detach().numpy() for p in ps], sign)):
-            p.grad = torch.from_numpy(g)
-        opt.step()
-        traj.append([p.detach().numpy().copy() for p in ps])
-    return traj, opt, ps
+def run_minidl(*args, **kwargs):
+    return run(minidl, *args, **kwargs)
+
+
+def run_torch(*args, **kwargs):
+    return run(torch, *args, **kwargs)
 
 
 def assert_same_trajectory(a, b, dtype):

@@ -37,6 +37,18 @@ def _stack(batch):
     return Tensor(np.stack(arrays))
 
 
+def _same_mapping(like, values):
+    """``values`` in a mapping of the same type as ``like`` (a plain dict if that fails)."""
+    if isinstance(like, collections.abc.MutableMapping):
+        out = copy.copy(like)
+        out.update(values)
+        return out
+    try:
+        return type(like)(values)
+    except TypeError:
+        return values
+
+
 def _is_namedtuple(x):
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
@@ -61,15 +73,7 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        values = {key: default_collate([d[key] for d in batch]) for key in elem}
-        if isinstance(elem, collections.abc.MutableMapping):
-            out = copy.copy(elem)
-            out.update(values)
-            return out
-        try:
-            return type(elem)(values)
-        except TypeError:
-            return values
+        return _same_mapping(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -95,15 +99,7 @@ def default_convert(data):
     if isinstance(data, np.generic):
         return Tensor(np.asarray(data)) if data.dtype.kind in "biuf" else data
     if isinstance(data, collections.abc.Mapping):
-        values = {k: default_convert(v) for k, v in data.items()}
-        if isinstance(data, collections.abc.MutableMapping):
-            out = copy.copy(data)
-            out.update(values)
-            return out
-        try:
-            return type(data)(values)
-        except TypeError:
-            return values
+        return _same_mapping(data, {k: default_convert(v) for k, v in data.items()})
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):

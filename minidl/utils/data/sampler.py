@@ -40,6 +40,16 @@ def _fresh_generator(generator):
     return Generator().manual_seed(seed)
 
 
+def _check_draws(num_samples, replacement, replacement_error):
+    """torch's checks of ``num_samples`` / ``replacement`` (the latter's type differs by sampler)."""
+    if not isinstance(replacement, bool):
+        raise replacement_error(f"replacement should be a boolean value, but got "
+                                f"replacement={replacement}")
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+        raise ValueError(f"num_samples should be a positive integer value, but got "
+                         f"num_samples={num_samples}")
+
+
 class RandomSampler(Sampler):
     """A random permutation each epoch, or ``num_samples`` draws with replacement."""
 
@@ -48,13 +58,7 @@ class RandomSampler(Sampler):
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
-        if not isinstance(self.replacement, bool):
-            raise TypeError(f"replacement should be a boolean value, but got "
-                            f"replacement={self.replacement}")
-        if not isinstance(self.num_samples, int) or isinstance(self.num_samples, bool) or \
-                self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={self.num_samples}")
+        _check_draws(self.num_samples, replacement, TypeError)
 
     @property
     def num_samples(self):
@@ -93,12 +97,7 @@ class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probability proportional to ``weights``."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
-        if not isinstance(replacement, bool):
-            raise ValueError(f"replacement should be a boolean value, but got "
-                             f"replacement={replacement}")
+        _check_draws(num_samples, replacement, ValueError)
         w = np.asarray(weights._data if isinstance(weights, Tensor) else weights, np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
