@@ -108,7 +108,8 @@ def im2col(xp, kernel, stride, dilation, out, groups):
     N, C = xp.shape[:2]
     v = window_view(xp, kernel, stride, dilation, out)            # (N, C, *O, *K)
     v = v.transpose((1,) + tuple(range(2 + n, 2 + 2 * n)) + (0,) + tuple(range(2, 2 + n)))
-    return np.ascontiguousarray(v).reshape(groups, -1, N * int(np.prod(out)))
+    return np.ascontiguousarray(v).reshape(groups, C // groups * int(np.prod(kernel)),
+                                           N * int(np.prod(out)))
 
 
 def col2im(cols, padded_shape, kernel, stride, dilation, out):
@@ -153,13 +154,14 @@ class ConvNd(Kernel):
         x_shape, xp_shape, padding, kernel, stride, dilation, out, groups, batched = ctx.geom
         if not batched:
             g = g[None]
-        F = g.shape[1]
-        gm = np.ascontiguousarray(np.swapaxes(g, 0, 1)).reshape(groups, F // groups, -1)
+        F, cols_n = g.shape[1], g.shape[0] * int(np.prod(out))
+        gm = np.ascontiguousarray(np.swapaxes(g, 0, 1)).reshape(groups, F // groups, cols_n)
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
-            gb = gm.reshape(F, -1).sum(axis=1)
+            gb = gm.reshape(F, cols_n).sum(axis=1)
         if ctx.needs_input_grad[1]:
-            gw = np.matmul(gm, cols.transpose(0, 2, 1)).reshape((F, -1) + kernel)
+            # cols (CK, NP) @ dY^T (NP, F): BLAS is fastest with the long N*O axis inner.
+            gw = np.matmul(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1).reshape((F, -1) + kernel)
         if ctx.needs_input_grad[0]:
             dcols = np.matmul(wm.transpose(0, 2, 1), gm)                  # (G, Cg*K, N*O)
             dcols = dcols.reshape((xp_shape[1],) + kernel + (xp_shape[0],) + out)

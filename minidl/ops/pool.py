@@ -83,7 +83,7 @@ def _check_pool_input(fn, n, x):
     if x.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"{fn}(): Expected {n + 1}D or {n + 2}D (batch mode) tensor for input, "
                            f"but got input of size: {fmt_size(x.shape)}")
-    if any(s == 0 for s in x.shape[1 - (x.ndim - n):]):
+    if any(s == 0 for s in x.shape[x.ndim - n - 1:]):
         raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch "
                            f"dimensions, but got input of size: {fmt_size(x.shape)}")
     if x._data.dtype.kind == "b":
