@@ -92,6 +92,16 @@ CASES = [
     ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.1, maximize=True, eps=1e-6)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.8), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
 ]
 
 
@@ -127,7 +137,9 @@ def test_param_groups_match_torch(name, kwargs):
                                          ("Adam", dict(lr=0.05, amsgrad=True)),
                                          ("AdamW", dict(lr=0.05)),
                                          ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
-                                         ("Adagrad", dict(lr=0.1, lr_decay=0.1))])
+                                         ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
+                                         ("Adadelta", dict()), ("Adamax", dict()),
+                                         ("NAdam", dict()), ("RAdam", dict())])
 def test_state_dict_matches_torch_layout(name, kwargs):
     _, opt, _ = run_minidl(name, kwargs, np.float32, steps=3)
     _, topt, _ = run_torch(name, kwargs, np.float32, steps=3)
@@ -253,6 +265,9 @@ def test_add_param_group_and_errors():
     (lambda ps: optim.RMSprop(ps, alpha=-1), "Invalid alpha value"),
     (lambda ps: optim.Adagrad(ps, lr_decay=-1), "Invalid lr_decay value"),
     (lambda ps: optim.Adagrad(ps, initial_accumulator_value=-1), "initial_accumulator_value"),
+    (lambda ps: optim.Adadelta(ps, rho=1.5), "Invalid rho value: 1.5"),
+    (lambda ps: optim.NAdam(ps, momentum_decay=-1), "Invalid momentum_decay value"),
+    (lambda ps: optim.RAdam(ps, betas=(0.9, 1.0)), "Invalid beta parameter at index 1"),
 ])
 def test_invalid_options(ctor, match):
     with pytest.raises(ValueError, match=match):
@@ -322,3 +337,38 @@ def test_named_parameters_accepted():
     opt = optim.SGD([("w", p)], lr=0.1)
     assert opt.param_groups[0]["params"][0] is p
     assert opt.param_groups[0]["param_names"] == ["w"]
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+                                         ("Adam", dict(lr=0.01, amsgrad=True)),
+                                         ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+                                         ("RMSprop", dict(lr=0.01, centered=True)),
+                                         ("Adagrad", dict(lr=0.1))])
+def test_mlp_training_with_autograd_matches_torch(name, kwargs):
+    """A real training loop: nn.Linear MLP, cross-entropy, backward, step, zero_grad."""
+    r = np.random.default_rng(1)
+    x = r.standard_normal((16, 5)).astype(np.float32)
+    y = r.integers(0, 3, 16)
+    nets = {}
+    for lib in (minidl, torch):
+        lib.manual_seed(0)
+        nets[lib] = lib.nn.Sequential(lib.nn.Linear(5, 8), lib.nn.Tanh(), lib.nn.Linear(8, 3))
+    with torch.no_grad():
+        for pm, pt in zip(nets[minidl].parameters(), nets[torch].parameters()):
+            pt.copy_(torch.from_numpy(pm.detach().numpy().copy()))
+    losses = {}
+    for lib in (minidl, torch):
+        net = nets[lib]
+        opt = getattr(lib.optim, name)(net.parameters(), **kwargs)
+        xs, ys = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+        losses[lib] = []
+        for _ in range(20):
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(net(xs), ys)
+            loss.backward()
+            opt.step()
+            losses[lib].append(loss.item())
+    np.testing.assert_allclose(losses[minidl], losses[torch], rtol=1e-4, atol=1e-6)
+    assert losses[minidl][-1] < losses[minidl][0]
+    for pm, pt in zip(nets[minidl].parameters(), nets[torch].parameters()):
+        np.testing.assert_allclose(pm.detach().numpy(), pt.detach().numpy(), rtol=1e-4, atol=1e-5)
