@@ -84,8 +84,10 @@ class _Encoder:
         if isinstance(obj, (list, tuple)):
             tag = "L" if isinstance(obj, list) else "U"
             return {tag: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        hint = (f"; save its state_dict() instead" if callable(getattr(obj, "state_dict", None))
+                else "")
         raise TypeError(f"minidl.save cannot store an object of type {type(obj).__name__} "
-                        f"(at {where}); a checkpoint holds only {_SUPPORTED}")
+                        f"(at {where}){hint}; a checkpoint holds only {_SUPPORTED}")
 
 
 def _check_array(a, where):

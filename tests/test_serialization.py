@@ -173,6 +173,8 @@ def test_unsupported_values_name_their_place():
         save([{"s": {1, 2}}], io.BytesIO())
     with pytest.raises(TypeError, match="dtype <U1"):
         save(np.array(["a"]), io.BytesIO())
+    with pytest.raises(TypeError, match=r"type Adam \(at obj\['opt'\]\); save its state_dict"):
+        save({"opt": minidl.optim.Adam([minidl.zeros(1, requires_grad=True)])}, io.BytesIO())
 
 
 def test_map_location():
