@@ -1,0 +1,168 @@
+"""The ``minidl`` command: train and evaluate the model zoo on real data from the shell.
+
+    minidl train lenet                      # LeNet-5 on the bundled MNIST subset
+    minidl train mlp --data fashion-mnist-mini --epochs 5 --optimizer sgd --lr 0.05
+    minidl train lenet --data ~/data/mnist  # a folder of MNIST IDX files (or root/MNIST/raw)
+    minidl eval runs/lenet-mnist-mini-20260101-120000/best.safetensors
+    minidl models                           # the models ``train`` knows
+
+``train`` writes into ``--out`` (default ``runs/<model>-<data>-<timestamp>``): the
+checkpoints ``best.safetensors`` and ``last.safetensors`` (model, optimizer state, epoch,
+metrics and the run's configuration), ``metrics.json``, ``metrics.csv`` and ``curves.png``.
+``eval`` rebuilds the model from the configuration stored in the checkpoint.
+"""
+import argparse
+import os
+import sys
+import time
+
+__all__ = ["main", "build_parser"]
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _non_negative_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {v}")
+    return v
+
+
+def build_parser():
+    from .train.recipes import COMMON_DEFAULTS, OPTIMIZERS, SCHEDULERS
+    p = argparse.ArgumentParser(
+        prog="minidl", description="minidl: train and evaluate models on real data (CPU).",
+        epilog="Run 'minidl COMMAND --help' for the options of a command.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    t = sub.add_parser("train", help="train a model and save checkpoints, logs and curves",
+                       description="Train MODEL on a data set; evaluate on its test split "
+                                   "after every epoch. Options left out take the model's "
+                                   "recipe defaults (see 'minidl models').")
+    t.add_argument("model", metavar="MODEL", help="the model to train (see 'minidl models')")
+    t.add_argument("--data", default=None,
+                   help="mnist-mini (default), fashion-mnist-mini, or a folder holding "
+                        "MNIST-format IDX files (directly or as MNIST/raw/, FashionMNIST/raw/)")
+    t.add_argument("--epochs", type=_positive_int, help="number of epochs")
+    t.add_argument("--batch-size", type=_positive_int, help="training batch size")
+    t.add_argument("--lr", type=_non_negative_float, help="learning rate")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer")
+    t.add_argument("--momentum", type=_non_negative_float,
+                   help=f"momentum for sgd / rmsprop (default {COMMON_DEFAULTS['momentum']})")
+    t.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    t.add_argument("--scheduler", choices=SCHEDULERS,
+                   help="learning-rate schedule per epoch (default cosine)")
+    t.add_argument("--patience", type=_positive_int,
+                   help="stop early when the test loss has not improved for this many epochs")
+    t.add_argument("--seed", type=int, help="random seed (default 0)")
+    t.add_argument("--out", help="output folder (default runs/<model>-<data>-<timestamp>)")
+    t.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
+    t.add_argument("--no-progress", action="store_true",
+                   help="no progress bar; print one line per epoch")
+    adv = t.add_argument_group("advanced")
+    adv.add_argument("--limit", type=_positive_int, metavar="N",
+                     help="train on N training samples only (a seeded random subset); for "
+                          "quick checks and tests -- the test split is always used whole")
+
+    e = sub.add_parser("eval", help="print the test accuracy of a checkpoint",
+                       description="Rebuild the model stored in CHECKPOINT and measure its "
+                                   "accuracy on the test split of its data (or of --data).")
+    e.add_argument("checkpoint", metavar="CHECKPOINT", help="a .safetensors file written by "
+                                                            "'minidl train'")
+    e.add_argument("--data", default=None,
+                   help="data to evaluate on (default: the data the model was trained on)")
+    e.add_argument("--batch-size", type=_positive_int, default=1000)
+    e.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
+
+    sub.add_parser("models", help="list the models 'train' knows, with their defaults")
+    return p
+
+
+def _default_out(model, data):
+    name = os.path.basename(os.path.normpath(data)) if os.path.isdir(data) else data
+    base = os.path.join("runs", f"{model}-{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out, i = base, 1
+    while os.path.exists(out):
+        i += 1
+        out = f"{base}-{i}"
+    return out
+
+
+def _train(args, parser):
+    from .train import recipes
+    if args.model not in recipes.RECIPES:
+        parser.error(f"unknown model {args.model!r}; available models: "
+                     f"{', '.join(sorted(recipes.RECIPES))}")
+    config = recipes.resolve_config(
+        args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
+        scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience)
+    out = args.out or _default_out(args.model, config["data"])
+    print(f"minidl train {args.model}: data {config['data']}, {config['epochs']} epochs, "
+          f"batch {config['batch_size']}, {config['optimizer']} lr {config['lr']:g}, "
+          f"{config['scheduler']} schedule, seed {config['seed']}"
+          f"{', limit ' + str(config['limit']) if config['limit'] else ''}", flush=True)
+    print(f"output folder: {out}", flush=True)
+    try:
+        result = recipes.train_classifier(config, out_dir=out, progress=not args.no_progress)
+    except (ValueError, RuntimeError) as e:
+        print(f"minidl train: error: {e}", file=sys.stderr)
+        return 1
+    print(f"done in {result['time_s']:.1f}s: test accuracy {100 * result['test_acc']:.2f}% "
+          f"(best {100 * result['best_acc']:.2f}% at epoch {result['best_epoch']}); "
+          f"checkpoints, metrics and curves in {out}")
+    return 0
+
+
+def _eval(args, parser):
+    from .train import recipes
+    if not os.path.isfile(args.checkpoint):
+        parser.error(f"checkpoint {args.checkpoint!r} does not exist")
+    try:
+        r = recipes.evaluate_checkpoint(args.checkpoint, args.data, args.batch_size)
+    except (ValueError, RuntimeError) as e:
+        print(f"minidl eval: error: {e}", file=sys.stderr)
+        return 1
+    print(f"{r['model']} (epoch {r['epoch']}) on {r['data']} test split: "
+          f"accuracy {100 * r['acc']:.2f}% ({r['correct']}/{r['n']})")
+    return 0
+
+
+def _models():
+    from .train import recipes
+    for name in sorted(recipes.RECIPES):
+        r = recipes.RECIPES[name]
+        d = {**recipes.COMMON_DEFAULTS, **r.defaults}
+        print(f"{name:8} {r.description}")
+        print(f"{'':8} defaults: {d['optimizer']} lr {d['lr']:g}, batch {d['batch_size']}, "
+              f"{d['epochs']} epochs, {d['scheduler']} schedule")
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``minidl`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "train":
+        return _train(args, parser)
+    if args.command == "eval":
+        return _eval(args, parser)
+    return _models()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

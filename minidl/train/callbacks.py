@@ -1,0 +1,294 @@
+"""Callbacks: small objects the ``Trainer`` calls at fixed points of training.
+
+Hooks (all optional): ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
+``on_batch_end(trainer, batch, logs)`` with ``logs = {'loss', 'correct', 'n'}`` of that batch,
+``on_epoch_end(trainer, epoch, logs)`` with the epoch's metrics (``train_loss``,
+``train_acc``, ``val_loss``, ``val_acc``, ``lr``, ``samples_per_s``, ``time_s``), and
+``on_fit_end(trainer)``. A callback stops training by setting ``trainer.should_stop = True``.
+"""
+import csv
+import json
+import math
+import os
+import sys
+import time
+
+__all__ = ["Callback", "ProgressBar", "ModelCheckpoint", "MetricsLogger", "PlotCurves",
+           "EarlyStopping"]
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_fit_start(self, trainer):
+        pass
+
+    def on_epoch_start(self, trainer, epoch):
+        pass
+
+    def on_batch_end(self, trainer, batch, logs):
+        pass
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        pass
+
+    def on_fit_end(self, trainer):
+        pass
+
+
+def format_metrics(logs):
+    """``'train_loss 0.1234  train_acc 96.50%  ...'`` for the numeric entries of ``logs``."""
+    parts = []
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "samples_per_s",
+                "time_s"):
+        v = logs.get(key)
+        if v is None:
+            continue
+        if key.endswith("_acc"):
+            parts.append(f"{key} {100 * v:.2f}%")
+        elif key == "lr":
+            parts.append(f"lr {v:.3g}")
+        elif key == "samples_per_s":
+            parts.append(f"{v:.0f} samples/s")
+        elif key == "time_s":
+            parts.append(f"{v:.1f}s")
+        else:
+            parts.append(f"{key} {v:.4f}")
+    return "  ".join(parts)
+
+
+class ProgressBar(Callback):
+    """A tqdm bar per epoch showing running loss, accuracy and samples/s, then a summary line.
+
+    ``bar=False`` keeps only the one-line summary per epoch (``minidl train --no-progress``).
+    """
+
+    def __init__(self, bar=True, file=None, refresh_every=10):
+        self.bar = bar
+        self.file = file
+        self.refresh_every = refresh_every
+        self._tqdm = None
+
+    def on_epoch_start(self, trainer, epoch):
+        self._loss = self._correct = self._n = 0.0
+        self._batches = 0
+        self._t0 = time.perf_counter()
+        if self.bar:
+            from tqdm.auto import tqdm
+            total = _safe_len(trainer.train_loader)
+            self._tqdm = tqdm(total=total, desc=f"epoch {epoch}/{trainer.epochs}",
+                              unit="batch", leave=False, file=self.file or sys.stderr,
+                              dynamic_ncols=True)
+
+    def on_batch_end(self, trainer, batch, logs):
+        self._loss += logs["loss"] * logs["n"]
+        self._correct += logs.get("correct") or 0
+        self._n += logs["n"]
+        self._batches += 1
+        if self._tqdm is not None:
+            self._tqdm.update(1)
+            if self._batches % self.refresh_every == 1 or self.refresh_every == 1:
+                rate = self._n / max(time.perf_counter() - self._t0, 1e-9)
+                post = {"loss": f"{self._loss / self._n:.4f}"}
+                if logs.get("correct") is not None:
+                    post["acc"] = f"{100 * self._correct / self._n:.2f}%"
+                post["samples/s"] = f"{rate:.0f}"
+                self._tqdm.set_postfix(post, refresh=False)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self._tqdm is not None:
+            self._tqdm.close()
+            self._tqdm = None
+        print(f"epoch {epoch}/{trainer.epochs}  {format_metrics(logs)}",
+              file=self.file or sys.stdout, flush=True)
+
+    def on_fit_end(self, trainer):
+        if self._tqdm is not None:
+            self._tqdm.close()
+            self._tqdm = None
+
+
+def _safe_len(obj):
+    try:
+        return len(obj)
+    except TypeError:
+        return None
+
+
+class _Monitor:
+    """Tracks the best value of one metric (``mode='min'`` or ``'max'``)."""
+
+    def __init__(self, monitor, mode, min_delta=0.0):
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
+        self.best = math.inf if mode == "min" else -math.inf
+
+    def value(self, logs):
+        if self.monitor in logs and logs[self.monitor] is not None:
+            return logs[self.monitor]
+        # fall back to the training metric when there is no validation set
+        alt = self.monitor.replace("val_", "train_")
+        if alt in logs and logs[alt] is not None:
+            return logs[alt]
+        raise KeyError(f"metric {self.monitor!r} not found in the epoch's metrics "
+                       f"({', '.join(sorted(logs))})")
+
+    def improved(self, value):
+        if self.mode == "min":
+            better = value < self.best - self.min_delta
+        else:
+            better = value > self.best + self.min_delta
+        if better:
+            self.best = value
+        return better
+
+
+class ModelCheckpoint(Callback):
+    """Save ``last.safetensors`` every epoch and ``best.safetensors`` when ``monitor`` improves.
+
+    A checkpoint holds the model's ``state_dict``, the optimizer's (and scheduler's) state,
+    the epoch, its metrics, the metrics history and the run's ``config`` (see
+    ``Trainer.checkpoint``); read it back with ``minidl.train.load_checkpoint``.
+    """
+
+    def __init__(self, out_dir, monitor="val_acc", mode="max", save_last=True):
+        self.out_dir = out_dir
+        self.save_last = save_last
+        self._monitor = _Monitor(monitor, mode)
+
+    @property
+    def best(self):
+        return self._monitor.best
+
+    @property
+    def best_path(self):
+        return os.path.join(self.out_dir, "best.safetensors")
+
+    @property
+    def last_path(self):
+        return os.path.join(self.out_dir, "last.safetensors")
+
+    def on_fit_start(self, trainer):
+        os.makedirs(self.out_dir, exist_ok=True)
+        # resuming: the best so far is in the history
+        for logs in trainer.history:
+            try:
+                self._monitor.improved(self._monitor.value(logs))
+            except KeyError:
+                pass
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        from ..serialization import save
+        ckpt = trainer.checkpoint(epoch, logs)
+        if self.save_last:
+            save(ckpt, self.last_path)
+        if self._monitor.improved(self._monitor.value(logs)):
+            save(ckpt, self.best_path)
+
+
+class MetricsLogger(Callback):
+    """Write the metrics history to ``metrics.json`` (with the config) and ``metrics.csv``.
+
+    Both files are rewritten after every epoch, so an interrupted run keeps its log.
+    """
+
+    def __init__(self, out_dir, json_name="metrics.json", csv_name="metrics.csv"):
+        self.out_dir = out_dir
+        self.json_path = os.path.join(out_dir, json_name)
+        self.csv_path = os.path.join(out_dir, csv_name)
+
+    def on_fit_start(self, trainer):
+        os.makedirs(self.out_dir, exist_ok=True)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        history = trainer.history
+        _atomic_write(self.json_path, json.dumps(
+            {"config": trainer.config, "history": history}, indent=2, default=_jsonable))
+        keys = []
+        for row in history:
+            keys += [k for k in row if k not in keys]
+        tmp = self.csv_path + ".tmp"
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(history)
+        os.replace(tmp, self.csv_path)
+
+
+def _jsonable(obj):
+    if hasattr(obj, "item"):
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
+def _atomic_write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class PlotCurves(Callback):
+    """Draw loss and accuracy per epoch (train and validation) into ``curves.png``."""
+
+    def __init__(self, out_dir, name="curves.png", every_epoch=True):
+        self.path = os.path.join(out_dir, name)
+        self.out_dir = out_dir
+        self.every_epoch = every_epoch
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self.every_epoch:
+            self.plot(trainer.history)
+
+    def on_fit_end(self, trainer):
+        if not self.every_epoch and trainer.history:
+            self.plot(trainer.history)
+
+    def plot(self, history):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        epochs = [row["epoch"] for row in history]
+        fig = Figure(figsize=(10, 4), dpi=100)
+        FigureCanvasAgg(fig)  # render with Agg: no display, no pyplot state
+        panels = [("loss", "loss", 1.0), ("acc", "accuracy (%)", 100.0)]
+        for i, (metric, label, scale) in enumerate(panels):
+            ax = fig.add_subplot(1, 2, i + 1)
+            for split, style in (("train", "o-"), ("val", "s-")):
+                values = [row.get(f"{split}_{metric}") for row in history]
+                if any(v is not None for v in values):
+                    ax.plot(epochs, [math.nan if v is None else v * scale for v in values],
+                            style, label=split, markersize=3)
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(label)
+            ax.grid(True, alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        os.makedirs(self.out_dir, exist_ok=True)
+        tmp = self.path + ".tmp.png"
+        fig.savefig(tmp)
+        os.replace(tmp, self.path)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    def __init__(self, monitor="val_loss", patience=5, mode="min", min_delta=0.0):
+        self._monitor = _Monitor(monitor, mode, min_delta)
+        self.patience = patience
+        self.wait = 0
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if self._monitor.improved(self._monitor.value(logs)):
+            self.wait = 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            trainer.should_stop = True
+            print(f"early stopping at epoch {epoch}: {self._monitor.monitor} has not improved "
+                  f"for {self.patience} epochs (best {self._monitor.best:.4f})", flush=True)

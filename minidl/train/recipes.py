@@ -1,0 +1,220 @@
+"""Task recipes: everything ``minidl train MODEL`` needs to train a model on real data.
+
+A ``Recipe`` names a registered model builder (``minidl.vision.models``), how to size it for
+the data (classes, channels), and the default hyper-parameters. ``register_recipe`` adds one;
+the command line lists whatever is registered. Image classification data is a bundled set
+by name (``mnist-mini``, ``fashion-mnist-mini``) or a folder holding MNIST-format IDX files.
+
+Fast data path: a whole split is converted once into one float32 tensor N x 1 x H x W,
+scaled to [0, 1] and normalized with the training split's mean and standard deviation;
+the ``DataLoader`` over a ``TensorDataset`` then builds each batch with one fancy index.
+"""
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import optim
+from ..backend import Generator, manual_seed
+from ..tensor import Tensor
+from ..utils.data import DataLoader, TensorDataset
+from ..vision import datasets, models
+from .trainer import Trainer, evaluate, load_checkpoint
+
+__all__ = ["Recipe", "RECIPES", "register_recipe", "get_recipe", "open_image_data",
+           "prepare_image_data", "build_optimizer", "build_scheduler", "train_classifier",
+           "evaluate_checkpoint", "OPTIMIZERS", "SCHEDULERS"]
+
+
+@dataclass
+class Recipe:
+    """How to train one model: builder name, sizing from the data, default hyper-parameters."""
+
+    name: str
+    arch: str
+    description: str
+    model_kwargs: callable
+    defaults: dict = field(default_factory=dict)
+
+
+RECIPES = {}
+
+COMMON_DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "optimizer": "adam",
+                   "momentum": 0.9, "weight_decay": 0.0, "scheduler": "cosine", "seed": 0}
+
+
+def register_recipe(recipe):
+    """Make ``recipe`` available to ``train_classifier`` and ``minidl train``."""
+    if recipe.name in RECIPES:
+        raise ValueError(f"a recipe named {recipe.name!r} is already registered")
+    models.get_model_builder(recipe.arch)  # fails clearly if the model is unknown
+    RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def get_recipe(name):
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; available models: "
+                         f"{', '.join(sorted(RECIPES))}") from None
+
+
+register_recipe(Recipe(
+    "lenet", "lenet5", "LeNet-5: conv 6@5x5 - pool - conv 16@5x5 - pool - fc 120 - 84 - classes",
+    lambda info: {"num_classes": info["num_classes"], "in_channels": info["in_channels"]},
+    {"epochs": 10, "batch_size": 64, "lr": 2e-3, "optimizer": "adam", "scheduler": "cosine"}))
+register_recipe(Recipe(
+    "mlp", "mlp", "MLP: flatten - 256 - 256 - classes (ReLU)",
+    lambda info: {"in_features": info["in_features"], "hidden": [256, 256],
+                  "num_classes": info["num_classes"]},
+    {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "scheduler": "cosine"}))
+
+
+# --------------------------------------------------------------------------- data
+def open_image_data(data, train=True):
+    """The data set named by ``data``: a bundled name or a folder of MNIST-format IDX files.
+
+    A folder may hold the files directly or in torchvision's layout (``MNIST/raw/``,
+    ``FashionMNIST/raw/``).
+    """
+    if data in datasets.BUNDLED:
+        return datasets.Bundled(data, train=train)
+    if os.path.isdir(data):
+        for cls in (datasets.MNIST, datasets.FashionMNIST):
+            if os.path.isdir(os.path.join(data, cls.__name__, "raw")):
+                return cls(data, train=train)
+        cls = datasets.FashionMNIST if "fashion" in os.path.basename(
+            os.path.normpath(data)).lower() else datasets.MNIST
+        return cls.from_folder(data, train=train)
+    raise ValueError(f"data must be one of {', '.join(sorted(datasets.BUNDLED))} or a folder "
+                     f"holding MNIST-format IDX files; {data!r} is neither")
+
+
+def prepare_image_data(data, limit=None, seed=0, normalize=None):
+    """Train and test splits as normalized tensors, ready for ``TensorDataset``.
+
+    ``limit`` keeps that many training samples (a seeded random choice). ``normalize`` is
+    ``(mean, std)``; by default they are computed from the training images used. Returns
+    ``(train, test, info)``: ``train`` / ``test`` are ``(images, targets)`` tensor pairs,
+    ``info`` holds ``classes``, ``num_classes``, ``in_channels``, ``in_features``,
+    ``image_size``, ``mean``, ``std``.
+    """
+    train_set, test_set = open_image_data(data, True), open_image_data(data, False)
+    x, y = (t.numpy() for t in train_set.to_tensors())
+    if limit is not None:
+        if limit < 1:
+            raise ValueError(f"limit must be a positive number of samples, got {limit}")
+        keep = np.sort(np.random.default_rng(seed).permutation(len(y))[:limit])
+        x, y = x[keep], y[keep]
+    if normalize is None:
+        normalize = (round(float(x.mean(dtype=np.float64)), 4),
+                     round(float(x.std(dtype=np.float64)), 4))
+    mean, std = (float(v) for v in normalize)
+    x -= np.float32(mean)
+    x /= np.float32(std)
+    test = test_set.to_tensors(mean, std)
+    c, h, w = x.shape[1:]
+    info = {"classes": list(train_set.classes), "num_classes": len(train_set.classes),
+            "in_channels": c, "in_features": c * h * w, "image_size": [h, w],
+            "mean": mean, "std": std}
+    return (Tensor(x), Tensor(y)), test, info
+
+
+# ---------------------------------------------------------------- optimization
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+SCHEDULERS = ("cosine", "step", "none")
+
+
+def build_optimizer(name, params, lr, momentum=0.9, weight_decay=0.0):
+    """An optimizer by name; ``momentum`` applies to sgd and rmsprop only."""
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adagrad":
+        return optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def build_scheduler(name, optimizer, epochs):
+    """A per-epoch learning-rate schedule: cosine annealing to 0, step (/10 every third), none."""
+    if name == "cosine":
+        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+    if name == "step":
+        return optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    if name in ("none", None):
+        return None
+    raise ValueError(f"unknown scheduler {name!r}; choose one of {', '.join(SCHEDULERS)}")
+
+
+# ------------------------------------------------------------------- training
+def resolve_config(model, **overrides):
+    """The full run configuration: common defaults < the recipe's defaults < ``overrides``."""
+    recipe = get_recipe(model)
+    config = {**COMMON_DEFAULTS, **recipe.defaults, "model": model, "arch": recipe.arch,
+              "data": "mnist-mini", "limit": None}
+    config.update({k: v for k, v in overrides.items() if v is not None})
+    return config
+
+
+def train_classifier(config, out_dir=None, progress=True, callbacks=None):
+    """Train ``config['model']`` on ``config['data']`` and evaluate on its test split.
+
+    ``config`` comes from ``resolve_config``. Writes checkpoints, logs and curves into
+    ``out_dir`` (when given). Returns a summary dict: ``test_acc`` (last epoch), ``best_acc``,
+    ``best_epoch``, ``time_s``, ``out_dir``, ``history``.
+    """
+    t0 = time.perf_counter()
+    recipe = get_recipe(config["model"])
+    seed = int(config["seed"])
+    manual_seed(seed)
+    (x, y), (xt, yt), info = prepare_image_data(config["data"], config.get("limit"), seed)
+    config = {**config, "normalize": [info["mean"], info["std"]], "classes": info["classes"],
+              "model_kwargs": recipe.model_kwargs(info)}
+    model = models.get_model(recipe.arch, **config["model_kwargs"])
+    optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"],
+                                config["momentum"], config["weight_decay"])
+    scheduler = build_scheduler(config["scheduler"], optimizer, config["epochs"])
+    loader = DataLoader(TensorDataset(x, y), batch_size=config["batch_size"], shuffle=True,
+                        generator=Generator().manual_seed(seed))
+    test_loader = DataLoader(TensorDataset(xt, yt), batch_size=1000)
+    trainer = Trainer(model, optimizer, train_loader=loader, val_loader=test_loader,
+                      scheduler=scheduler, callbacks=callbacks, out_dir=out_dir,
+                      progress=progress, config=config,
+                      early_stopping_patience=config.get("patience"))
+    history = trainer.fit(config["epochs"])
+    best = max(history, key=lambda r: r["val_acc"])
+    return {"test_acc": history[-1]["val_acc"], "best_acc": best["val_acc"],
+            "best_epoch": best["epoch"], "time_s": time.perf_counter() - t0,
+            "out_dir": out_dir, "history": history, "config": config}
+
+
+def evaluate_checkpoint(path, data=None, batch_size=1000):
+    """Rebuild the model a checkpoint was trained as, and measure it on a test split.
+
+    ``data`` defaults to the data the run trained on; the run's normalization is reused.
+    Returns ``evaluate``'s dict plus ``data``, ``model`` and ``epoch``.
+    """
+    ckpt = load_checkpoint(path)
+    config = ckpt.get("config") or {}
+    missing = [k for k in ("arch", "model_kwargs", "normalize") if k not in config]
+    if missing:
+        raise RuntimeError(f"{path}: the checkpoint's config lacks {', '.join(missing)}, so the "
+                           f"model cannot be rebuilt (was it written by minidl train?)")
+    model = models.get_model(config["arch"], **config["model_kwargs"])
+    model.load_state_dict(ckpt["model"])
+    data = data or config["data"]
+    test = open_image_data(data, train=False)
+    if len(test.classes) != config["model_kwargs"].get("num_classes", len(test.classes)):
+        raise ValueError(f"{data} has {len(test.classes)} classes but the model was trained "
+                         f"for {config['model_kwargs']['num_classes']}")
+    xt, yt = test.to_tensors(*config["normalize"])
+    result = evaluate(model, DataLoader(TensorDataset(xt, yt), batch_size=batch_size))
+    result.update(data=data, model=config.get("model", config["arch"]), epoch=ckpt.get("epoch"))
+    return result

@@ -1,0 +1,52 @@
+"""LeNet-5 (LeCun et al., 1998), in the layout most courses and benchmarks use today.
+
+::
+
+    input            1 x 28 x 28
+    conv 5x5, pad 2  6 x 28 x 28     (6 * 1 * 25 + 6     =    156 parameters)
+    ReLU, maxpool 2  6 x 14 x 14
+    conv 5x5         16 x 10 x 10    (16 * 6 * 25 + 16   =  2,416)
+    ReLU, maxpool 2  16 x 5 x 5
+    flatten          400
+    linear           120             (400 * 120 + 120    = 48,120)
+    ReLU, linear     84              (120 * 84 + 84      = 10,164)
+    ReLU, linear     10              (84 * 10 + 10       =    850)
+                                                   total 61,706 for 10 classes
+
+Differences from the 1998 paper, as in the usual modern version: ReLU instead of scaled
+tanh, max pooling instead of trainable sub-sampling, a full C3 connection table, and a
+linear classifier instead of RBF units; the 28 x 28 MNIST image is padded by 2 to the
+paper's 32 x 32 input.
+"""
+from ... import nn
+from ._api import register_model
+
+__all__ = ["LeNet5", "lenet5"]
+
+
+class LeNet5(nn.Module):
+    """LeNet-5: ``features`` (two conv-ReLU-maxpool stages) then ``classifier`` (three linear)."""
+
+    def __init__(self, num_classes=10, in_channels=1):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 6, kernel_size=5, padding=2), nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2),
+        )
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Sequential(
+            nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+            nn.Linear(120, 84), nn.ReLU(),
+            nn.Linear(84, num_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.flatten(self.features(x)))
+
+
+@register_model()
+def lenet5(num_classes=10, in_channels=1, **kwargs):
+    """LeNet-5 for 28 x 28 images (see the module docstring for the layout)."""
+    return LeNet5(num_classes=num_classes, in_channels=in_channels, **kwargs)
