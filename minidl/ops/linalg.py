@@ -374,7 +374,7 @@ def _parse_einsum(equation, shapes):
             first = s.index(c)
             if shape[first] != n:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
-                                   f"sizes don't match, {shape[first]} != {n}")
+                                   f"sizes don't match, {n} != {shape[first]}")
             have = sizes.get(c, 1)
             if n != 1 and have != 1 and n != have:
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "

@@ -1060,7 +1060,12 @@ def _is_legacy_tuple(key):
 
 
 def _parse_key(shape, key):
-    """(NumPy key, basic?, has integer arrays?) for a torch index expression on ``shape``."""
+    """torch's reading of an index expression on ``shape``.
+
+    Returns (basic key or None, advanced key or None, has integer arrays). When a key mixes
+    integers with tensors, torch selects the integers first (a view) and applies the
+    tensors to that view -- unlike NumPy, which would broadcast the integers with them.
+    """
     if not isinstance(key, tuple):
         key = tuple(key) if _is_legacy_tuple(key) else (key,)
     ndim = len(shape)
@@ -1068,12 +1073,12 @@ def _parse_key(shape, key):
     used = sum(n for _, n, _ in items)
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
-    out, dim, seen_ellipsis = [], 0, False
-    basic, has_array = True, False
+    dim, seen_ellipsis, kept = 0, False, []
     for item, n, kind in items:
         if kind == "ellipsis":
-            if not seen_ellipsis:
-                dim += ndim - used
+            if seen_ellipsis:
+                continue  # torch reads repeated ellipses as one
+            dim += ndim - used
             seen_ellipsis = True
         elif kind == "int":
             size = shape[dim]
@@ -1082,23 +1087,59 @@ def _parse_key(shape, key):
                                  f"{size}")
         elif kind == "array":
             _check_bounds(item, shape[dim], dim)
-            basic, has_array = False, True
         elif kind == "mask":
-            basic = False
-            if n:
-                for j, s in enumerate(item.shape):
-                    if s != shape[dim + j]:
-                        raise IndexError(f"The shape of the mask {list(item.shape)} at index {j} "
-                                         f"does not match the shape of the indexed tensor "
-                                         f"{list(shape)} at index {dim + j}")
-        out.append(item)
+            for j, s in enumerate(item.shape if n else ()):
+                if s != shape[dim + j]:
+                    raise IndexError(f"The shape of the mask {list(item.shape)} at index {j} "
+                                     f"does not match the shape of the indexed tensor "
+                                     f"{list(shape)} at index {dim + j}")
+        kept.append((item, n, kind))
         dim += n
-    if seen_ellipsis and sum(1 for _, _, k in items if k == "ellipsis") > 1:
-        first = next(i for i, (_, _, k) in enumerate(items) if k == "ellipsis")
-        out = [o for i, o in enumerate(out) if i == first or items[i][2] != "ellipsis"]
-    if basic and not seen_ellipsis:
-        out.append(Ellipsis)  # keeps a 0-d result a view rather than a NumPy scalar
-    return tuple(out), basic, has_array
+    kinds = {kind for _, _, kind in kept}
+    has_array = "array" in kinds
+    tail = () if seen_ellipsis else (Ellipsis,)  # keeps a 0-d result a view, not a scalar
+    if not kinds & {"array", "mask"}:
+        return tuple(i for i, _, _ in kept) + tail, None, False
+    if "int" not in kinds:
+        return None, tuple(i for i, _, _ in kept), has_array
+    basic, advanced = [], []
+    for item, n, kind in kept:
+        if kind == "int":
+            basic.append(item)
+        elif kind in ("array", "mask"):
+            basic.extend([slice(None)] * n)
+            advanced.append(item)
+        elif kind == "ellipsis":
+            basic.append(item)
+            advanced.append(item)
+        else:  # None / slice: applied by the view, spanned by the advanced step
+            basic.append(item)
+            advanced.append(slice(None))
+    return tuple(basic) + tail, tuple(advanced), has_array
+
+
+def _pick(a, key):
+    """``a`` indexed by a parsed key (the basic part gives a view)."""
+    basic, advanced = key
+    if basic is not None:
+        a = a[basic]
+    return a if advanced is None else np.asarray(a[advanced])
+
+
+def _put(a, key, v, accumulate):
+    """Write (or add) ``v`` into ``a`` at a parsed key, in place."""
+    basic, advanced = key
+    if basic is not None:
+        a = a[basic]  # a view: the writes below reach the full array
+    if advanced is None:
+        if accumulate:
+            a += v
+        else:
+            a[...] = v
+    elif accumulate:
+        np.add.at(a, advanced, v)
+    else:
+        a[advanced] = v
 
 
 class Index(Kernel):
@@ -1124,10 +1165,9 @@ class Index(Kernel):
 
 def _getitem(self, key):
     """torch indexing: basic keys give views, integer tensors / masks give copies."""
-    nkey, basic, has_array = _parse_key(self._data.shape, key)
-    if basic:
-        return Slice.apply(self, key=nkey)
-    return Index.apply(self, key=nkey, accumulate=has_array)
+    basic, advanced, has_array = _parse_key(self._data.shape, key)
+    out = self if basic is None else Slice.apply(self, key=basic)
+    return out if advanced is None else Index.apply(out, key=advanced, accumulate=has_array)
 
 
 class IndexPut(Kernel):
@@ -1138,12 +1178,9 @@ class IndexPut(Kernel):
         ctx.key, ctx.accumulate, ctx.v_shape = key, accumulate, np.shape(v)
         out = x if inplace else x.copy()
         try:
-            if accumulate:
-                np.add.at(out, key, v)
-            else:
-                out[key] = v
+            _put(out, key, v, accumulate)
         except ValueError:
-            target = np.broadcast_to(np.empty((), x.dtype), x.shape)[key].shape
+            target = _pick(np.broadcast_to(np.empty((), x.dtype), x.shape), key).shape
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot "
                                f"be broadcast to indexing result of shape {list(target)}") from None
         return out
@@ -1155,9 +1192,9 @@ class IndexPut(Kernel):
             gx = g
             if not ctx.accumulate:
                 gx = g.copy()
-                gx[ctx.key] = 0
+                _put(gx, ctx.key, 0, False)
         if ctx.needs_input_grad[1]:
-            gv = _sum_to(np.asarray(g[ctx.key]), ctx.v_shape)
+            gv = _sum_to(_pick(g, ctx.key), ctx.v_shape)
         return gx, gv
 
 
@@ -1173,9 +1210,8 @@ def _value_for(x, value):
 
 def _setitem(self, key, value):
     """``self[key] = value`` in place (views see it); in the graph an index_put node."""
-    nkey, _, _ = _parse_key(self._data.shape, key)
-    value = _value_for(self, value)
-    _write(self, _index_put_into, nkey, value, False)
+    basic, advanced, _ = _parse_key(self._data.shape, key)
+    _write(self, _index_put_into, (basic, advanced), _value_for(self, value), False)
 
 
 def _index_put_into(self, key, value, accumulate):
@@ -1187,7 +1223,7 @@ def _index_key(input, indices, fn):
         raise TypeError(f"{fn}(): argument 'indices' must be tuple of Tensors, not "
                         f"{type(indices).__name__}")
     key = tuple(slice(None) if i is None else i for i in indices)
-    return _parse_key(input._data.shape, key)[0]
+    return _parse_key(input._data.shape, key)[:2]
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -1542,14 +1578,14 @@ def index_fill(input, dim, index, value):
     """A copy of ``input`` with ``value`` written into the slices at ``index`` along ``dim``."""
     idx, d = _vector_index(input, dim, index, "index_fill")
     _, v = _mask_and_value(input, Tensor(np.zeros((), bool)), value, "index_fill")
-    return IndexPut.apply(input, _value_for(input, v), key=_along(d, idx), accumulate=False,
-                          inplace=False)
+    return IndexPut.apply(input, _value_for(input, v), key=(None, _along(d, idx)),
+                          accumulate=False, inplace=False)
 
 
 def index_fill_(self, dim, index, value):
     idx, d = _vector_index(self, dim, index, "index_fill_")
     _, v = _mask_and_value(self, Tensor(np.zeros((), bool)), value, "index_fill_")
-    return _write(self, _index_put_into, _along(d, idx), _value_for(self, v), False)
+    return _write(self, _index_put_into, (None, _along(d, idx)), _value_for(self, v), False)
 
 
 # ------------------------------------------------------- sort / topk / unique
