@@ -298,9 +298,8 @@ def bilinear(input1, input2, weight, bias=None):
     check_tensor(weight, "bilinear", "weight")
     if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or \
             input2.shape[-1] != weight.shape[2] or input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError(f"bilinear: expected input1 (*, {weight.shape[1] if weight.ndim == 3 else '?'}), "
-                           f"input2 (*, {weight.shape[2] if weight.ndim == 3 else '?'}) with the "
-                           f"same leading dims and a 3-D weight, got input1 "
+        raise RuntimeError(f"bilinear: expected input1 (*, in1), input2 (*, in2) with the same "
+                           f"leading dims and weight (out, in1, in2), got input1 "
                            f"{list(input1.shape)}, input2 {list(input2.shape)}, weight "
                            f"{list(weight.shape)}")
     out = einsum("...i,kij,...j->...k", input1, weight, input2)

@@ -1522,7 +1522,8 @@ def index_select(input, dim, index):
 
 
 class IndexAdd(Kernel):
-    """y = x; y[.., index[i], ..] += alpha * src[.., i, ..]; dx = dy, dsrc = alpha * dy[.., index, ..]."""
+    """y = x; y[.., index[i], ..] += alpha * src[.., i, ..].
+    dx = dy, dsrc = alpha * dy[.., index, ..]."""
 
     @staticmethod
     def forward(ctx, x, src, index, dim, alpha, inplace):
@@ -1840,9 +1841,10 @@ def pad(input, pad, mode="constant", value=None):
     shape = input.shape
     if mode == "constant":
         for i, (lo, hi) in enumerate(pairs):
-            if shape[lead + i] + lo + hi < 0:
-                raise RuntimeError(f"pad: the input size {shape[lead + i]} of dimension "
-                                   f"{lead + i} plus padding ({lo}, {hi}) is negative")
+            n = shape[lead + i]
+            if max(-lo, 0) > n or max(-hi, 0) > n or n + lo + hi < 0:
+                raise RuntimeError(f"pad: negative padding ({lo}, {hi}) crops more than the "
+                                   f"input size {n} of dimension {lead + i}")
         return ConstantPad.apply(input, pads=tuple(pairs), value=0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
