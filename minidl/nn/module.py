@@ -138,7 +138,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -148,7 +148,7 @@ class Module:
         elif isinstance(value, Module):
             if d.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_modules")
             d["_modules"][name] = value
         elif d.get("_modules") is not None and name in d["_modules"]:
             if value is not None:
@@ -163,18 +163,20 @@ class Module:
                 persistent = value.__dict__.get("persistent", True)
             else:
                 persistent = name not in self._non_persistent_buffers_set
-            self._forget(name, keep_buffer=True)
+            self._forget(name, keep="_buffers")
             self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name, keep_buffer=False):
+    def _forget(self, name, keep):
+        """Drop ``name`` from the instance dict and every registry but ``keep`` (where a
+        re-assignment keeps its position)."""
         d = self.__dict__
         d.pop(name, None)
-        d["_parameters"].pop(name, None)
-        d["_modules"].pop(name, None)
-        if not keep_buffer:
-            d["_buffers"].pop(name, None)
+        for registry in ("_parameters", "_modules", "_buffers"):
+            if registry != keep:
+                d[registry].pop(name, None)
+        if keep != "_buffers":
             d["_non_persistent_buffers_set"].discard(name)
 
     def __getattr__(self, name):
@@ -433,7 +435,7 @@ class Module:
         """Copy this module's own entries of ``state_dict`` (no recursion)."""
         persistent = {k: v for k, v in self._buffers.items()
                       if k not in self._non_persistent_buffers_set}
-        local = itertools.chain(self._parameters.items(), persistent.items())
+        local = list(itertools.chain(self._parameters.items(), persistent.items()))
         for name, current in local:
             if current is None:
                 continue

@@ -31,22 +31,28 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class _Pointwise(Kernel):
-    """y = f(x) elementwise; dx = grad(g, x, y). ``saves`` names what backward reads."""
-
-    saves = "x"
+    """y = f(x) elementwise; backward calls grad(g, *saved) with saved = save(x, y) (the
+    input by default). In place (``inplace=True``) a saved input is copied first, since the
+    caller's tensor takes the result's place."""
 
     @staticmethod
-    def forward(ctx, x, **attrs):
+    def forward(ctx, x, inplace=False, **attrs):
         fn = ctx._fn
         y = fn.f(x, **attrs)
+        saved = fn.save(x, y, **attrs)
+        if inplace:
+            saved = tuple(a.copy() if a is x else a for a in saved)
+        ctx.save_for_backward(*saved)
         ctx.attrs = attrs
-        ctx.save_for_backward(x if "x" in fn.saves else None, y if "y" in fn.saves else None)
         return y
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        return ctx._fn.grad(g, x, y, **ctx.attrs)
+        return ctx._fn.grad(g, *ctx.saved_tensors, **ctx.attrs)
+
+    @staticmethod
+    def save(x, y, **attrs):
+        return (x,)
 
 
 class LeakyReLU(_Pointwise):
@@ -57,8 +63,12 @@ class LeakyReLU(_Pointwise):
         return np.where(x > 0, x, x * slope)
 
     @staticmethod
-    def grad(g, x, y, slope):
-        return np.where(x > 0, g, g * slope)
+    def save(x, y, slope):
+        return (x > 0,)
+
+    @staticmethod
+    def grad(g, pos, slope):
+        return np.where(pos, g, g * slope)
 
 
 class ELU(_Pointwise):
@@ -72,7 +82,7 @@ class ELU(_Pointwise):
         return out * scale if scale != 1.0 else out
 
     @staticmethod
-    def grad(g, x, y, alpha, scale, in_scale):
+    def grad(g, x, alpha, scale, in_scale):
         neg = np.exp(np.minimum(x, 0) * (1.0 / in_scale)) * (scale * alpha / in_scale)
         return g * np.where(x > 0, scale, neg).astype(x.dtype, copy=False)
 
@@ -87,7 +97,7 @@ class GELU(_Pointwise):
         return 0.5 * x * (1.0 + _erf(x * _INV_SQRT_2))
 
     @staticmethod
-    def grad(g, x, y, approximate):
+    def grad(g, x, approximate):
         if approximate == "tanh":
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
             dt = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
@@ -105,7 +115,7 @@ class SiLU(_Pointwise):
         return x * _sigmoid(x)
 
     @staticmethod
-    def grad(g, x, y):
+    def grad(g, x):
         s = _sigmoid(x)
         return g * s * (1.0 + x * (1.0 - s))
 
@@ -118,7 +128,7 @@ class Mish(_Pointwise):
         return x * np.tanh(np.logaddexp(x, 0))
 
     @staticmethod
-    def grad(g, x, y):
+    def grad(g, x):
         t = np.tanh(np.logaddexp(x, 0))
         return g * (t + x * _sigmoid(x) * (1.0 - t * t))
 
@@ -133,7 +143,7 @@ class Softplus(_Pointwise):
         return np.where(bx > threshold, x, np.logaddexp(bx, 0) / beta)
 
     @staticmethod
-    def grad(g, x, y, beta, threshold):
+    def grad(g, x, beta, threshold):
         bx = x * beta
         return np.where(bx > threshold, g, g * _sigmoid(bx))
 
@@ -146,8 +156,12 @@ class Hardtanh(_Pointwise):
         return np.clip(x, lo, hi)
 
     @staticmethod
-    def grad(g, x, y, lo, hi):
-        return np.where((x > lo) & (x < hi), g, 0).astype(g.dtype, copy=False)
+    def save(x, y, lo, hi):
+        return ((x > lo) & (x < hi),)
+
+    @staticmethod
+    def grad(g, inside, lo, hi):
+        return g * inside
 
 
 class Hardsigmoid(_Pointwise):
@@ -155,11 +169,15 @@ class Hardsigmoid(_Pointwise):
 
     @staticmethod
     def f(x):
-        return np.clip(x * (1.0 / 6) + 0.5, 0, 1)
+        return np.clip(x + 3.0, 0, 6) / 6.0
 
     @staticmethod
-    def grad(g, x, y):
-        return np.where((x > -3) & (x < 3), g * (1.0 / 6), 0).astype(g.dtype, copy=False)
+    def save(x, y):
+        return ((x > -3) & (x < 3),)
+
+    @staticmethod
+    def grad(g, inside):
+        return g * inside / 6.0
 
 
 class Hardswish(_Pointwise):
@@ -167,11 +185,11 @@ class Hardswish(_Pointwise):
 
     @staticmethod
     def f(x):
-        return x * np.clip(x + 3.0, 0, 6) * (1.0 / 6)
+        return x * np.clip(x + 3.0, 0, 6) / 6.0
 
     @staticmethod
-    def grad(g, x, y):
-        d = np.where(x <= -3, 0.0, np.where(x < 3, x * (1.0 / 3) + 0.5, 1.0))
+    def grad(g, x):
+        d = np.where(x <= -3, 0.0, np.where(x < 3, x / 3.0 + 0.5, 1.0))
         return g * d.astype(g.dtype, copy=False)
 
 
@@ -183,7 +201,7 @@ class LogSigmoid(_Pointwise):
         return -np.logaddexp(-x, 0)
 
     @staticmethod
-    def grad(g, x, y):
+    def grad(g, x):
         return g * _sigmoid(-x)
 
 
@@ -195,7 +213,7 @@ class Softsign(_Pointwise):
         return x / (1.0 + np.abs(x))
 
     @staticmethod
-    def grad(g, x, y):
+    def grad(g, x):
         d = 1.0 + np.abs(x)
         return g / (d * d)
 
@@ -208,7 +226,7 @@ class Tanhshrink(_Pointwise):
         return x - np.tanh(x)
 
     @staticmethod
-    def grad(g, x, y):
+    def grad(g, x):
         t = np.tanh(x)
         return g * t * t
 
@@ -221,8 +239,12 @@ class Threshold(_Pointwise):
         return np.where(x > threshold, x, np.asarray(value, x.dtype))
 
     @staticmethod
-    def grad(g, x, y, threshold, value):
-        return np.where(x > threshold, g, 0).astype(g.dtype, copy=False)
+    def save(x, y, threshold, value):
+        return (x > threshold,)
+
+    @staticmethod
+    def grad(g, above, threshold, value):
+        return g * above
 
 
 class Shrink(_Pointwise):
@@ -236,8 +258,12 @@ class Shrink(_Pointwise):
         return np.where(keep, out, 0).astype(x.dtype, copy=False)
 
     @staticmethod
-    def grad(g, x, y, lambd, soft):
-        return np.where(np.abs(x) > lambd, g, 0).astype(g.dtype, copy=False)
+    def save(x, y, lambd, soft):
+        return (np.abs(x) > lambd,)
+
+    @staticmethod
+    def grad(g, keep, lambd, soft):
+        return g * keep
 
 
 def _sigmoid(x):
@@ -252,7 +278,7 @@ def _activation(kernel, input, inplace, fn, **attrs):
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}(): expected a floating point input, got {input.dtype}")
     if inplace:
-        return input._inplace(lambda x: kernel.apply(x, **attrs))
+        return input._inplace(lambda x: kernel.apply(x, inplace=True, **attrs))
     return kernel.apply(input, **attrs)
 
 

@@ -441,6 +441,9 @@ def _check_binary(input, target, weight, fn, same_size_error):
                                f"broadcast to the input's shape {list(input.shape)}") from None
 
 
+_BCE_EPS = float(np.float32(1e-12))  # torch's guard, a float32 constant even for float64
+
+
 class BinaryCrossEntropy(Kernel):
     """loss = -w (t log x + (1 - t) log(1 - x)), each log clamped at -100;
     dx = w (x - t) / max(x (1 - x), 1e-12),  dt = w (log(1 - x) - log x)."""
@@ -463,7 +466,7 @@ class BinaryCrossEntropy(Kernel):
         x, t, w, logx, log1mx = ctx.saved_tensors
         scale = _grad_scale(g, ctx.reduction, x.shape)
         ws = scale * w if w is not None else scale
-        dx = ws * (x - t) / np.maximum(x * (1.0 - x), 1e-12) if ctx.needs_input_grad[0] else None
+        dx = ws * (x - t) / np.maximum(x * (1.0 - x), _BCE_EPS) if ctx.needs_input_grad[0] else None
         dt = ws * (log1mx - logx) if ctx.needs_input_grad[1] else None
         dw = unbroadcast(ctx.unweighted * scale, w.shape) if ctx.needs_input_grad[2] else None
         return dx, dt, dw
