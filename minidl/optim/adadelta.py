@@ -1,8 +1,7 @@
 """Adadelta: ``torch.optim.Adadelta``."""
 import numpy as np
 
-from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, ema_sq_
 
 __all__ = ["Adadelta"]
 
@@ -25,25 +24,16 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
         for p, g, x in self._grads(group):
-            state = self.state[p]
-            if "square_avg" not in state:
-                state["step"] = Tensor(np.array(0.0, np.float32))
-                state["square_avg"] = Tensor(np.zeros_like(x))
-                state["acc_delta"] = Tensor(np.zeros_like(x))
+            state = self._lazy_state(p, "square_avg", "acc_delta")
             self._step_counter(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g + wd * x
+            g = self._direction(group, g, x)
             s, u = state["square_avg"]._data, state["acc_delta"]._data
-            s *= rho
-            s += (1 - rho) * g * g
+            ema_sq_(s, g, rho)
             delta = np.sqrt(u + eps)
             delta /= np.sqrt(s + eps)
             delta *= g
-            u *= rho
-            u += (1 - rho) * delta * delta
+            ema_sq_(u, delta, rho)
             x -= lr * delta
             self._bump(p)

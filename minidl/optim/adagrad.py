@@ -33,14 +33,11 @@ class Adagrad(Optimizer):
         return state
 
     def _update_group(self, group):
-        lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         for p, g, x in self._grads(group):
             state = self._init_state(p, group)
             step = self._step_counter(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g + wd * x
+            g = self._direction(group, g, x)
             clr = lr / (1 + (step - 1) * lr_decay)
             s = state["sum"]._data
             s += g * g

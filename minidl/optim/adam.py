@@ -1,18 +1,9 @@
 """Adam and AdamW: ``torch.optim.Adam`` / ``torch.optim.AdamW``."""
 import numpy as np
 
-from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, ema_sq_, lerp_
 
-__all__ = ["Adam", "AdamW", "lerp_"]
-
-
-def lerp_(a, b, w):
-    """a <- a + w (b - a), in place, evaluated as torch does for either size of ``w``."""
-    if w < 0.5:
-        a += w * (b - a)
-    else:
-        np.subtract(b, (1 - w) * (b - a), out=a)
+__all__ = ["Adam", "AdamW"]
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
@@ -21,6 +12,14 @@ def _check_adam_args(lr, betas, eps, weight_decay):
         if not 0.0 <= betas[i] < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
     check_non_negative(weight_decay=weight_decay)
+
+
+def adam_moments_(state, g, b1, b2):
+    """m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2 (in place); returns (m, v)."""
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    lerp_(m, g, 1 - b1)
+    ema_sq_(v, g, b2)
+    return m, v
 
 
 class Adam(Optimizer):
@@ -43,28 +42,13 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        amsgrad, decoupled = group["amsgrad"], group.get("decoupled_weight_decay", False)
+        lr, (b1, b2), eps, amsgrad = group["lr"], group["betas"], group["eps"], group["amsgrad"]
+        buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
         for p, g, x in self._grads(group):
-            state = self.state[p]
-            if "exp_avg" not in state:
-                state["step"] = Tensor(np.array(0.0, np.float32))
-                state["exp_avg"] = Tensor(np.zeros_like(x))
-                state["exp_avg_sq"] = Tensor(np.zeros_like(x))
-                if amsgrad:
-                    state["max_exp_avg_sq"] = Tensor(np.zeros_like(x))
+            state = self._lazy_state(p, *buffers)
             step = self._step_counter(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                if decoupled:
-                    x *= 1 - lr * wd
-                else:
-                    g = g + wd * x
-            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            lerp_(m, g, 1 - b1)
-            v *= b2
-            v += (1 - b2) * g * g
+            g = self._direction(group, g, x, group.get("decoupled_weight_decay", False))
+            m, v = adam_moments_(state, g, b1, b2)
             if amsgrad:
                 vmax = state["max_exp_avg_sq"]._data
                 np.maximum(vmax, v, out=vmax)
@@ -74,7 +58,6 @@ class Adam(Optimizer):
             denom += eps
             x -= (lr / (1 - b1 ** step)) * m / denom
             self._bump(p)
-
 
 
 class AdamW(Adam):

@@ -1,9 +1,8 @@
 """Adamax: ``torch.optim.Adamax``."""
 import numpy as np
 
-from ..tensor import Tensor
-from .adam import _check_adam_args, lerp_
-from .optimizer import Optimizer
+from .adam import _check_adam_args
+from .optimizer import Optimizer, lerp_
 
 __all__ = ["Adamax"]
 
@@ -23,18 +22,11 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         for p, g, x in self._grads(group):
-            state = self.state[p]
-            if "exp_avg" not in state:
-                state["step"] = Tensor(np.array(0.0, np.float32))
-                state["exp_avg"] = Tensor(np.zeros_like(x))
-                state["exp_inf"] = Tensor(np.zeros_like(x))
+            state = self._lazy_state(p, "exp_avg", "exp_inf")
             step = self._step_counter(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g + wd * x
+            g = self._direction(group, g, x)
             m, u = state["exp_avg"]._data, state["exp_inf"]._data
             lerp_(m, g, 1 - b1)
             u *= b2

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .adam import _check_adam_args, lerp_
+from .adam import _check_adam_args, adam_moments_
 from .optimizer import Optimizer, check_non_negative
 
 __all__ = ["NAdam"]
@@ -28,32 +28,19 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         psi = group["momentum_decay"]
         for p, g, x in self._grads(group):
-            state = self.state[p]
-            if "exp_avg" not in state:
-                state["step"] = Tensor(np.array(0.0, np.float32))
-                state["mu_product"] = Tensor(np.array(1.0, np.float32))
-                state["exp_avg"] = Tensor(np.zeros_like(x))
-                state["exp_avg_sq"] = Tensor(np.zeros_like(x))
+            state = self._lazy_state(p, "exp_avg", "exp_avg_sq")
+            state.setdefault("mu_product", Tensor(np.array(1.0, np.float32)))
             step = self._step_counter(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    x *= 1 - lr * wd
-                else:
-                    g = g + wd * x
+            g = self._direction(group, g, x, group["decoupled_weight_decay"])
             mu = b1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             prod = state["mu_product"]._data
             prod *= mu  # a float32 running product, as torch keeps it
             mu_product = float(prod)
-            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            lerp_(m, g, 1 - b1)
-            v *= b2
-            v += (1 - b2) * g * g
+            m, v = adam_moments_(state, g, b1, b2)
             denom = np.sqrt(v / (1 - b2 ** step))
             denom += eps
             x += (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom

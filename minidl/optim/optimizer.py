@@ -206,6 +206,29 @@ class Optimizer:
                 out.append((p, g, p._data))
         return out
 
+    def _lazy_state(self, p, *buffers):
+        """``state[p]``; on first use a 0 step counter and zero arrays named ``buffers``."""
+        state = self.state[p]
+        if buffers[0] not in state:
+            state["step"] = Tensor(np.array(0.0, np.float32))
+            for name in buffers:
+                state[name] = Tensor(np.zeros_like(p._data))
+        return state
+
+    @staticmethod
+    def _direction(group, g, x, decoupled=False):
+        """The gradient to descend along: negated for ``maximize``, plus ``wd * p`` (L2), or,
+        for decoupled weight decay, ``p`` shrunk in place by ``1 - lr * wd`` (AdamW)."""
+        if group["maximize"]:
+            g = -g
+        wd = group["weight_decay"]
+        if wd != 0:
+            if decoupled:
+                x *= 1 - group["lr"] * wd
+            else:
+                g = g + wd * x
+        return g
+
     @staticmethod
     def _bump(p):
         """Record an in-place write to ``p`` (torch's version counter)."""
@@ -304,6 +327,20 @@ class Optimizer:
         self.__dict__.update(state)
         self.__dict__.setdefault("_step_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_step_post_hooks", OrderedDict())
+
+
+def lerp_(a, b, w):
+    """a <- a + w (b - a), in place, evaluated as torch does for either size of ``w``."""
+    if w < 0.5:
+        a += w * (b - a)
+    else:
+        np.subtract(b, (1 - w) * (b - a), out=a)
+
+
+def ema_sq_(s, g, decay):
+    """s <- decay s + (1 - decay) g^2, in place (a running mean of squared gradients)."""
+    s *= decay
+    s += (1 - decay) * g * g
 
 
 def _cast_state(param, value, key=None):

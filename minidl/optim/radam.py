@@ -1,8 +1,7 @@
 """RAdam: ``torch.optim.RAdam``."""
 import numpy as np
 
-from ..tensor import Tensor
-from .adam import _check_adam_args, lerp_
+from .adam import _check_adam_args, adam_moments_
 from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
@@ -27,25 +26,12 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
         for p, g, x in self._grads(group):
-            state = self.state[p]
-            if "exp_avg" not in state:
-                state["step"] = Tensor(np.array(0.0, np.float32))
-                state["exp_avg"] = Tensor(np.zeros_like(x))
-                state["exp_avg_sq"] = Tensor(np.zeros_like(x))
+            state = self._lazy_state(p, "exp_avg", "exp_avg_sq")
             step = self._step_counter(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    x *= 1 - lr * wd
-                else:
-                    g = g + wd * x
-            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            lerp_(m, g, 1 - b1)
-            v *= b2
-            v += (1 - b2) * g * g
+            g = self._direction(group, g, x, group["decoupled_weight_decay"])
+            m, v = adam_moments_(state, g, b1, b2)
             bc2 = 1 - b2 ** step
             m_hat = m / (1 - b1 ** step)
             rho_inf = 2 / (1 - b2) - 1

@@ -1,9 +1,7 @@
 """RMSprop: ``torch.optim.RMSprop``."""
 import numpy as np
 
-from ..tensor import Tensor
-from .adam import lerp_
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, ema_sq_, lerp_
 
 __all__ = ["RMSprop"]
 
@@ -26,25 +24,16 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         mu, centered = group["momentum"], group["centered"]
+        buffers = ("square_avg",) + (("momentum_buffer",) if mu > 0 else ()) + \
+            (("grad_avg",) if centered else ())
         for p, g, x in self._grads(group):
-            state = self.state[p]
-            if "square_avg" not in state:
-                state["step"] = Tensor(np.array(0.0, np.float32))
-                state["square_avg"] = Tensor(np.zeros_like(x))
-                if mu > 0:
-                    state["momentum_buffer"] = Tensor(np.zeros_like(x))
-                if centered:
-                    state["grad_avg"] = Tensor(np.zeros_like(x))
+            state = self._lazy_state(p, *buffers)
             self._step_counter(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g + wd * x
+            g = self._direction(group, g, x)
             s = state["square_avg"]._data
-            s *= alpha
-            s += (1 - alpha) * g * g
+            ema_sq_(s, g, alpha)
             if centered:
                 a = state["grad_avg"]._data
                 lerp_(a, g, 1 - alpha)

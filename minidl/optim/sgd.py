@@ -27,13 +27,9 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
-        wd, nesterov = group["weight_decay"], group["nesterov"]
+        lr, mu, damp, nesterov = group["lr"], group["momentum"], group["dampening"], group["nesterov"]
         for p, g, x in self._grads(group):
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g + wd * x
+            g = self._direction(group, g, x)
             if mu != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
