@@ -27,7 +27,8 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group):
-        lr, mu, damp, nesterov = group["lr"], group["momentum"], group["dampening"], group["nesterov"]
+        lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
+        nesterov = group["nesterov"]
         for p, g, x in self._grads(group):
             g = self._direction(group, g, x)
             if mu != 0:

@@ -16,7 +16,8 @@ from ...tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
 
-_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+        "found {}")
 
 
 def _stack(batch):

@@ -41,7 +41,7 @@ def _fresh_generator(generator):
 
 
 def _check_draws(num_samples, replacement, replacement_error):
-    """torch's checks of ``num_samples`` / ``replacement`` (the latter's type differs by sampler)."""
+    """torch's checks of ``num_samples`` / ``replacement`` (the error type differs by sampler)."""
     if not isinstance(replacement, bool):
         raise replacement_error(f"replacement should be a boolean value, but got "
                                 f"replacement={replacement}")
