@@ -63,10 +63,11 @@ class ProgressBar(Callback):
     ``bar=False`` keeps only the one-line summary per epoch (``minidl train --no-progress``).
     """
 
-    def __init__(self, bar=True, file=None, refresh_every=10):
+    def __init__(self, bar=True, file=None, refresh_every=10, mininterval=0.1):
         self.bar = bar
         self.file = file
         self.refresh_every = refresh_every
+        self.mininterval = mininterval
         self._tqdm = None
 
     def on_epoch_start(self, trainer, epoch):
@@ -78,7 +79,7 @@ class ProgressBar(Callback):
             total = _safe_len(trainer.train_loader)
             self._tqdm = tqdm(total=total, desc=f"epoch {epoch}/{trainer.epochs}",
                               unit="batch", leave=False, file=self.file or sys.stderr,
-                              dynamic_ncols=True)
+                              dynamic_ncols=True, mininterval=self.mininterval)
 
     def on_batch_end(self, trainer, batch, logs):
         self._loss += logs["loss"] * logs["n"]

@@ -1,0 +1,112 @@
+"""The ``minidl`` command: help, train (on a small --limit subset), eval, models, errors."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from minidl import cli
+
+from .vision.idx_helpers import make_mnist_folder
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_help_lists_commands():
+    out = subprocess.run([sys.executable, "-m", "minidl", "--help"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    for command in ("train", "eval", "models"):
+        assert command in out
+
+
+def test_train_help_documents_options(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--data", "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
+                   "--weight-decay", "--seed", "--out", "--device", "--no-progress", "--limit"):
+        assert option in out
+
+
+def test_no_command_prints_help(capsys):
+    assert cli.main([]) == 0
+    assert "commands" in capsys.readouterr().out
+
+
+def test_models_command(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "lenet" in out and "mlp" in out and "adam" in out
+
+
+def test_train_then_eval(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    code = cli.main(["train", "lenet", "--epochs", "1", "--limit", "256", "--batch-size", "32",
+                     "--out", str(out_dir), "--no-progress", "--seed", "3"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"output folder: {out_dir}" in out and "test accuracy" in out
+    assert {"best.safetensors", "last.safetensors", "metrics.json", "metrics.csv",
+            "curves.png"} <= set(os.listdir(out_dir))
+    log = json.loads((out_dir / "metrics.json").read_text())
+    config = log["config"]
+    assert config["model"] == "lenet" and config["arch"] == "lenet5" and config["limit"] == 256
+    assert config["batch_size"] == 32 and config["seed"] == 3 and config["optimizer"] == "adam"
+    assert config["data"] == "mnist-mini" and len(config["normalize"]) == 2
+    acc = log["history"][0]["val_acc"]
+
+    assert cli.main(["eval", str(out_dir / "last.safetensors")]) == 0
+    out = capsys.readouterr().out
+    assert f"accuracy {100 * acc:.2f}%" in out and "mnist-mini" in out and "/2000)" in out
+
+
+def test_train_mlp_on_a_folder_with_sgd(tmp_path, capsys):
+    data = tmp_path / "data"
+    make_mnist_folder(data / "MNIST" / "raw", n_train=100, n_test=40)
+    out_dir = tmp_path / "run"
+    code = cli.main(["train", "mlp", "--data", str(data), "--epochs", "2", "--optimizer", "sgd",
+                     "--lr", "0.01", "--momentum", "0.5", "--weight-decay", "1e-4",
+                     "--scheduler", "step", "--out", str(out_dir), "--no-progress"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "epoch 2/2" in out and "sgd lr 0.01" in out
+    assert cli.main(["eval", str(out_dir / "best.safetensors"), "--data", str(data)]) == 0
+    assert "/40)" in capsys.readouterr().out
+
+
+def test_default_out_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "mlp", "--epochs", "1", "--limit", "64", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    runs = os.listdir(tmp_path / "runs")
+    assert len(runs) == 1 and runs[0].startswith("mlp-mnist-mini-")
+    assert f"output folder: {os.path.join('runs', runs[0])}" in out
+
+
+def test_bad_model_name(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "resnet"])
+    assert info.value.code == 2
+    assert "unknown model 'resnet'; available models: lenet, mlp" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "lenet", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+    (["train", "lenet", "--epochs", "0"], "expected a positive integer, got 0"),
+    (["train", "lenet", "--device", "cuda"], "invalid choice: 'cuda'"),
+    (["eval", "/nonexistent/best.safetensors"], "does not exist"),
+])
+def test_bad_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_bad_data_and_checkpoint(tmp_path, capsys):
+    assert cli.main(["train", "mlp", "--data", "imagenet", "--no-progress"]) == 1
+    assert "mnist-mini" in capsys.readouterr().err
+    (tmp_path / "x.safetensors").write_bytes(b"not a checkpoint")
+    assert cli.main(["eval", str(tmp_path / "x.safetensors")]) == 1
+    assert "not a minidl checkpoint" in capsys.readouterr().err
