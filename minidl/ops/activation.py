@@ -60,7 +60,9 @@ class LeakyReLU(_Pointwise):
 
     @staticmethod
     def f(x, slope):
-        return np.where(x > 0, x, x * slope)
+        if 0.0 <= slope <= 1.0:
+            return np.maximum(x, x * slope)
+        return x * _select(x > 0, 1.0, slope, x.dtype)
 
     @staticmethod
     def save(x, y, slope):
@@ -68,7 +70,7 @@ class LeakyReLU(_Pointwise):
 
     @staticmethod
     def grad(g, pos, slope):
-        return np.where(pos, g, g * slope)
+        return g * _select(pos, 1.0, slope, g.dtype)
 
 
 class ELU(_Pointwise):
@@ -77,14 +79,17 @@ class ELU(_Pointwise):
 
     @staticmethod
     def f(x, alpha, scale, in_scale):
-        neg = np.expm1(np.minimum(x, 0) * (1.0 / in_scale)) * alpha
-        out = np.where(x > 0, x, neg)
+        out = np.expm1(np.minimum(x, 0) * (1.0 / in_scale))
+        out *= alpha
+        out += np.maximum(x, 0)  # each term is zero where the other applies
         return out * scale if scale != 1.0 else out
 
     @staticmethod
     def grad(g, x, alpha, scale, in_scale):
-        neg = np.exp(np.minimum(x, 0) * (1.0 / in_scale)) * (scale * alpha / in_scale)
-        return g * np.where(x > 0, scale, neg).astype(x.dtype, copy=False)
+        d = np.exp(np.minimum(x, 0) * (1.0 / in_scale))
+        d *= scale * alpha / in_scale
+        d += (x > 0) * (scale - d)
+        return g * d
 
 
 class GELU(_Pointwise):
@@ -125,11 +130,11 @@ class Mish(_Pointwise):
 
     @staticmethod
     def f(x):
-        return x * np.tanh(np.logaddexp(x, 0))
+        return x * np.tanh(softplus_array(x))
 
     @staticmethod
     def grad(g, x):
-        t = np.tanh(np.logaddexp(x, 0))
+        t = np.tanh(softplus_array(x))
         return g * (t + x * _sigmoid(x) * (1.0 - t * t))
 
 
@@ -140,12 +145,20 @@ class Softplus(_Pointwise):
     @staticmethod
     def f(x, beta, threshold):
         bx = x * beta
-        return np.where(bx > threshold, x, np.logaddexp(bx, 0) / beta)
+        y = softplus_array(bx) / beta
+        above = bx > threshold
+        if above.any():
+            np.copyto(y, x, where=above)
+        return y
 
     @staticmethod
     def grad(g, x, beta, threshold):
         bx = x * beta
-        return np.where(bx > threshold, g, g * _sigmoid(bx))
+        s = _sigmoid(bx)
+        above = bx > threshold
+        if above.any():
+            s[above] = 1.0
+        return g * s
 
 
 class Hardtanh(_Pointwise):
@@ -189,8 +202,10 @@ class Hardswish(_Pointwise):
 
     @staticmethod
     def grad(g, x):
-        d = np.where(x <= -3, 0.0, np.where(x < 3, x / 3.0 + 0.5, 1.0))
-        return g * d.astype(g.dtype, copy=False)
+        d = x / 3.0 + 0.5
+        d *= (x > -3) & (x < 3)
+        d += x >= 3
+        return g * d
 
 
 class LogSigmoid(_Pointwise):
@@ -198,7 +213,7 @@ class LogSigmoid(_Pointwise):
 
     @staticmethod
     def f(x):
-        return -np.logaddexp(-x, 0)
+        return -softplus_array(-x)
 
     @staticmethod
     def grad(g, x):
@@ -267,9 +282,24 @@ class Shrink(_Pointwise):
 
 
 def _sigmoid(x):
-    """Overflow-free logistic function on an array."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+    """The logistic function 1 / (1 + exp(-x)) on an array (exp may overflow to inf: the
+    result is then exactly 0, as it should be)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def softplus_array(x):
+    """log(1 + exp(x)) on an array without overflow: max(x, 0) + log1p(exp(-|x|))."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+
+def _select(mask, a, b, dtype):
+    """a where mask else b (scalars), as an array of ``dtype``; arithmetic, not np.where,
+    which is slow on unpredictable masks."""
+    out = np.multiply(mask, a - b, dtype=dtype)
+    out += b
+    return out
 
 
 # ------------------------------------------------------------------ functions

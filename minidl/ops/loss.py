@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd import Kernel
 from ._util import check_tensor, promote, unbroadcast
+from .activation import softplus_array
 
 __all__ = ["binary_cross_entropy_with_logits", "kl_div"]
 
@@ -493,7 +494,7 @@ class BCEWithLogits(Kernel):
 
     @staticmethod
     def forward(ctx, x, t, w, pw, reduction):
-        sp_neg = np.logaddexp(0, -x)  # softplus(-x), stable
+        sp_neg = softplus_array(-x)  # log(1 + exp(-x)), stable
         coef = 1.0 + (pw - 1.0) * t if pw is not None else 1.0
         loss = (1.0 - t) * x + coef * sp_neg
         if w is not None:

@@ -22,9 +22,11 @@ class Normalize(Kernel):
     running ones in eval mode); w and b broadcast as ``wshape``. Returns (y, mean, var);
     only y is differentiable.
 
-    With gw = g * w:  dx = invstd * (gw - mean(gw) - xhat * mean(gw * xhat))  (means over
-    ``axes``; for fixed statistics dx = invstd * gw);  dw = sum(g * xhat), db = sum(g) over
-    the axes w is broadcast along.
+    With gw = g * w and M values per statistic:
+        dx = invstd / M * (M gw - sum(gw) - xhat * sum(gw * xhat))   (sums over ``axes``)
+    (for fixed statistics dx = invstd * gw);  dw = sum(g * xhat), db = sum(g) over the axes
+    w is broadcast along. When w is constant over ``axes`` (batch / instance norm) the two
+    sums are w * sum(g) and w * sum(g * xhat): the same sums db and dw need.
     """
 
     @staticmethod
@@ -35,7 +37,7 @@ class Normalize(Kernel):
         if stats is None:
             mean = x.mean(axis=axes, keepdims=True)
             xhat = x - mean
-            var = np.mean(np.square(xhat), axis=axes, keepdims=True)
+            var = _sum_of_products(xhat, xhat, axes) / _count(x.shape, axes)
         else:
             mean, var = stats
             xhat = x - mean
@@ -54,23 +56,60 @@ class Normalize(Kernel):
     def backward(ctx, g, _gmean, _gvar):
         xhat, invstd, weight = ctx.saved_tensors
         g = g.reshape(xhat.shape)
-        lead = xhat.ndim - len(ctx.wshape)
-        waxes = tuple(i for i in range(xhat.ndim) if i < lead or ctx.wshape[i - lead] == 1)
-        gw = g * weight.reshape(ctx.wshape) if weight is not None else g
+        axes, wshape = ctx.axes, ctx.wshape
+        lead = xhat.ndim - len(wshape)
+        waxes = tuple(i for i in range(xhat.ndim) if i < lead or wshape[i - lead] == 1)
+        w = weight.reshape(wshape) if weight is not None else None
+        M = _count(xhat.shape, axes)
         dx = dw = db = None
-        if ctx.needs_input_grad[0]:
-            if ctx.fixed:
-                dx = gw * invstd
-            else:
-                mean_gw = gw.mean(axis=ctx.axes, keepdims=True)
-                mean_gwx = np.mean(gw * xhat, axis=ctx.axes, keepdims=True)
-                dx = (gw - mean_gw - xhat * mean_gwx) * invstd
+        if set(axes) <= set(waxes):  # w constant over the statistics (batch / instance norm)
+            sg = g.sum(axis=axes, keepdims=True)
+            sgx = _sum_of_products(g, xhat, axes)
+            if ctx.needs_input_grad[0]:
+                k = invstd * w if w is not None else invstd
+                dx = g * k
+                if not ctx.fixed:
+                    dx -= k * (sg / M)
+                    dx -= xhat * (k * (sgx / M))
+            rest = tuple(i for i in waxes if i not in axes)
+            if ctx.needs_input_grad[1]:
+                dw = sgx.sum(axis=rest).reshape(weight.shape)
+            if ctx.needs_input_grad[2]:
+                db = sg.sum(axis=rest).reshape(ctx.bias_shape)
+        else:  # w varies over the statistics (layer / group norm)
+            if ctx.needs_input_grad[0]:
+                gw = g * w if w is not None else g
+                if ctx.fixed:
+                    dx = gw * invstd
+                else:
+                    dx = gw - gw.mean(axis=axes, keepdims=True)
+                    dx -= xhat * (_sum_of_products(gw, xhat, axes) / M)
+                    dx *= invstd
+            if ctx.needs_input_grad[1]:
+                dw = _sum_of_products(g, xhat, waxes).reshape(weight.shape)
+            if ctx.needs_input_grad[2]:
+                db = g.sum(axis=waxes).reshape(ctx.bias_shape)
+        if dx is not None:
             dx = dx.reshape(ctx.shape)
-        if ctx.needs_input_grad[1]:
-            dw = (g * xhat).sum(axis=waxes).reshape(weight.shape)
-        if ctx.needs_input_grad[2]:
-            db = g.sum(axis=waxes).reshape(ctx.bias_shape)
         return dx, dw, db
+
+
+def _count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _sum_of_products(a, b, axes):
+    """sum(a * b) over ``axes`` (keepdims) in one pass, without the product temporary."""
+    idx = _LETTERS[:a.ndim]
+    out = "".join(c for i, c in enumerate(idx) if i not in axes)
+    r = np.einsum(f"{idx},{idx}->{out}", a, b)
+    return r.reshape([1 if i in axes else s for i, s in enumerate(a.shape)])
 
 
 class RMSNorm(Kernel):
@@ -149,14 +188,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     C = input.shape[1]
     _check_numel("batch_norm", C, ("running_mean", running_mean), ("running_var", running_var),
                  ("weight", weight), ("bias", bias))
-    axes = (0,) + tuple(range(2, input.ndim))
-    wshape = (C,) + (1,) * (input.ndim - 2)
+    view = (input.shape[0], C, input.numel() // max(input.shape[0] * C, 1))
+    axes, wshape = (0, 2), (C, 1)
     if training:
         per_channel = input.numel() // max(C, 1)
         if per_channel <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape!r}")
-        y, mean, var = Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps)
+        y, mean, var = Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps,
+                                       view=view)
         _update_running(running_mean, mean._data, momentum)
         _update_running(running_var, var._data * (per_channel / (per_channel - 1)), momentum)
         return y
@@ -164,7 +204,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise RuntimeError("running_mean must be defined in evaluation mode" if running_mean
                            is None else "running_var must be defined in evaluation mode")
     stats = _fixed_stats(running_mean, running_var, wshape, input._data.dtype)
-    return Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps,
+    return Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps, view=view,
                            stats=stats)[0]
 
 
@@ -188,8 +228,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(shape)}")
-    axes = tuple(range(input.ndim - k, input.ndim))
-    return Normalize.apply(input, weight, bias, axes=axes, wshape=shape, eps=eps)[0]
+    D = int(np.prod(shape))
+    return Normalize.apply(input, weight, bias, axes=(1,), wshape=(D,), eps=eps,
+                           view=(input.numel() // max(D, 1), D))[0]
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -208,11 +249,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape {list(t.shape)} and "
                                f"input of shape {list(input.shape)}")
-    spatial = tuple(input.shape[2:])
     G = num_groups
-    view = (N, G, C // G) + spatial
-    axes = tuple(range(2, len(view)))
-    wshape = (G, C // G) + (1,) * len(spatial)
+    view = (N, G, C // G, input.numel() // max(N * C, 1))
+    axes, wshape = (2, 3), (G, C // G, 1)
     return Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps, view=view)[0]
 
 
@@ -227,20 +266,21 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     C = input.shape[1]
     _check_numel("instance_norm", C, ("running_mean", running_mean),
                  ("running_var", running_var), ("weight", weight), ("bias", bias))
-    axes = tuple(range(2, input.ndim))
-    wshape = (C,) + (1,) * (input.ndim - 2)
+    view = (input.shape[0], C, input.numel() // max(input.shape[0] * C, 1))
+    axes, wshape = (2,), (C, 1)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when "
                                "use_input_stats is false")
         stats = _fixed_stats(running_mean, running_var, wshape, input._data.dtype)
         return Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps,
-                               stats=stats)[0]
-    n = int(np.prod(input.shape[2:]))
+                               view=view, stats=stats)[0]
+    n = view[2]
     if n <= 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.shape!r}")
-    y, mean, var = Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps)
+    y, mean, var = Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps,
+                                   view=view)
     _update_running(running_mean, mean._data.mean(axis=0), momentum)
     _update_running(running_var, (var._data * (n / (n - 1))).mean(axis=0), momentum)
     return y
