@@ -49,6 +49,8 @@ def _spread(a):
 ])
 def test_initialisers_match_torch_distribution(name, kwargs, kind, scale):
     shape = (40, 60)
+    minidl.manual_seed(0)
+    torch.manual_seed(0)
     m = getattr(init, name)(minidl.empty(*shape), **kwargs)
     t = getattr(torch.nn.init, name)(torch.empty(*shape), **kwargs)
     mv, tv = m.numpy().astype(np.float64), t.numpy().astype(np.float64)
@@ -63,7 +65,7 @@ def test_initialisers_match_torch_distribution(name, kwargs, kind, scale):
         assert abs(mv.mean() - mean) < 5 * std / math.sqrt(mv.size)
     # the same distribution as torch's samples: means and spreads agree closely
     assert abs(mv.mean() - tv.mean()) < 6 * tv.std() / math.sqrt(mv.size)
-    assert abs(mv.std() - tv.std()) < 0.05 * tv.std()
+    assert abs(mv.std() - tv.std()) < 0.1 * tv.std()  # 5 standard errors
 
 
 def test_constant_eye_dirac_orthogonal():

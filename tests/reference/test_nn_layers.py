@@ -383,6 +383,7 @@ def test_default_init_matches_torch(spec):
     """Same parameter names, shapes, dtypes and distributions as torch's reset_parameters."""
     name, args, kwargs, expected = spec
     minidl.manual_seed(0)
+    torch.manual_seed(0)
     md, tl = _both(name, *args, **kwargs)
     m_named = dict(md.named_parameters())
     assert list(m_named) == [n for n, _ in tl.named_parameters()] == list(expected)
