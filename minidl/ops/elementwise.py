@@ -13,14 +13,14 @@ import numpy as np
 
 from .. import _creation, backend
 from ..autograd import Kernel
-from ..autograd.grad_mode import is_grad_enabled
 from ..backend import as_dtype, check_device, get_default_dtype, result_type, rng
 from ..tensor import Tensor
 from ._util import check_tensor, promote, unbroadcast
 
 __all__ = [
     "cast", "clone", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
-    "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative", "positive",
+    "floor_divide", "remainder", "fmod", "addcmul", "addcdiv", "pow", "float_power", "neg",
+    "negative", "positive",
     "abs", "absolute", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
     "square", "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
     "atan2", "arctan2", "sigmoid", "relu", "erf", "erfc", "clamp", "clip", "clamp_min",
@@ -381,6 +381,19 @@ def fmod(input, other, *, out=None):
 
 
 subtract, multiply, divide = sub, mul, div
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 * tensor2."""
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 / tensor2 (true division)."""
+    if all(_raw(t).dtype.kind in "iub" for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
+                           "release addcdiv will perform a true division of tensor1 and tensor2.")
+    return add(input, div(tensor1, tensor2), alpha=value)
 
 
 # ------------------------------------------------------------------------- powers
@@ -1736,7 +1749,7 @@ _ALIASES = {"subtract": sub, "multiply": mul, "divide": div, "negative": neg, "a
             "arctan2": atan2, "greater": gt, "greater_equal": ge, "less": lt, "less_equal": le,
             "not_equal": ne, "clip": clamp}
 
-for _fn in _UNARY_INPLACE + _BINARY + [clamp, clamp_min, clamp_max, lerp]:
+for _fn in _UNARY_INPLACE + _BINARY + [clamp, clamp_min, clamp_max, lerp, addcmul, addcdiv]:
     TENSOR_METHODS[_fn.__name__] = _fn
     TENSOR_METHODS[_fn.__name__ + "_"] = _inplace_method(_fn)
 for _name, _fn in _ALIASES.items():
@@ -1785,5 +1798,5 @@ for _fn in [sigmoid, tanh, exp, log, sqrt, abs, neg, clamp, clamp_min, clamp_max
     globals()[_fn.__name__ + "_"] = _inplace_method(_fn)
     __all__.append(_fn.__name__ + "_")
 __all__ += ["relu_", "clip_"]
-clip_ = clamp_  # noqa: F821  (defined by the loop above)
+clip_ = globals()["clamp_"]
 del _fn, _name, _maker

@@ -136,18 +136,23 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 # ------------------------------------------------------------- variance / std
+def _deviations(ctx, x, dims, correction, keepdim):
+    """(x - mean, variance) over ``dims``; records the shape and the divisor n - c on ctx."""
+    ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+    d = x - np.mean(x, axis=dims, keepdims=True) if x.size else x
+    ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return d, np.divide(np.sum(d * d, axis=dims, keepdims=keepdim), ctx.denom, dtype=x.dtype)
+
+
 class Var(Kernel):
     """v = sum (x - mean)^2 / (n - c); dv/dx = 2 (x - mean) / (n - c)."""
 
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
-        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        d = x - np.mean(x, axis=dims, keepdims=True) if x.size else x
-        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
+        d, v = _deviations(ctx, x, dims, correction, keepdim)
         ctx.save_for_backward(d)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.divide(np.sum(d * d, axis=dims, keepdims=keepdim), ctx.denom,
-                             dtype=x.dtype)
+        return v
 
     @staticmethod
     def backward(ctx, g):
@@ -162,12 +167,8 @@ class Std(Kernel):
 
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
-        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        d = x - np.mean(x, axis=dims, keepdims=True) if x.size else x
-        ctx.denom = builtins.max(_count(x.shape, dims) - correction, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.sqrt(np.divide(np.sum(d * d, axis=dims, keepdims=keepdim), ctx.denom,
-                                  dtype=x.dtype))
+        d, v = _deviations(ctx, x, dims, correction, keepdim)
+        s = np.sqrt(v)
         ctx.save_for_backward(d, s)
         return s
 
