@@ -102,23 +102,115 @@ def fmt_size(shape, sep=", "):
 
 
 # ------------------------------------------------------------------------ convolution
+# Column layouts. im2col lays the windows out as cols[(c, j), (n, q)], one row per input
+# channel c and kernel offset j, one column per batch element n and output position q.
+# * dense: q runs over the output positions, gathered from the window view.
+# * runs (stride 1 only): q runs over the flattened padded plane, so that row (c, j) of
+#   image n is ONE contiguous run, xp[n, c].flat[off_j : off_j + L], copied at memcpy speed.
+#   The positions past the end of each output line are computed and dropped; worth it
+#   when that waste is small (wide lines, small kernels; always in 1-D).
+RUNS_MAX_WASTE = 1.2
+
+
+def row_strides(sizes):
+    """Row-major element strides of an array of ``sizes``."""
+    return tuple(int(np.prod(sizes[i + 1:])) for i in range(len(sizes)))
+
+
+def run_length(padded, stride, out):
+    """Columns per image in the runs layout, or None where the dense layout is used."""
+    if any(s != 1 for s in stride) or \
+            np.prod(padded[1:]) > RUNS_MAX_WASTE * np.prod(out[1:]):
+        return None
+    return sum((o - 1) * r for o, r in zip(out, row_strides(padded))) + 1
+
+
 def im2col(xp, kernel, stride, dilation, out, groups):
-    """Columns (G, C/G * prod(K), N * prod(O)): windows laid out channel/offset-major."""
+    """Columns (G, C/G * prod(K), N * L) of padded (N, C, *S) ``xp``, and L (see above)."""
     n = len(kernel)
     N, C = xp.shape[:2]
-    v = window_view(xp, kernel, stride, dilation, out)            # (N, C, *O, *K)
-    v = v.transpose((1,) + tuple(range(2 + n, 2 + 2 * n)) + (0,) + tuple(range(2, 2 + n)))
-    return np.ascontiguousarray(v).reshape(groups, C // groups * int(np.prod(kernel)),
-                                           N * int(np.prod(out)))
+    L = run_length(xp.shape[2:], stride, out)
+    if L is None:
+        L = int(np.prod(out))
+        v = window_view(xp, kernel, stride, dilation, out)            # (N, C, *O, *K)
+        v = v.transpose((1,) + tuple(range(2 + n, 2 + 2 * n)) + (0,) + tuple(range(2, 2 + n)))
+    else:
+        xp = np.ascontiguousarray(xp)
+        it, plane = xp.itemsize, int(np.prod(xp.shape[2:]))
+        v = as_strided(xp, (C,) + tuple(kernel) + (N, L),             # (C, *K, N, L)
+                       (plane * it,) + tuple(d * r * it for d, r in
+                                             zip(dilation, row_strides(xp.shape[2:])))
+                       + (C * plane * it, it), writeable=False)
+    cols = np.ascontiguousarray(v).reshape(groups, C // groups * int(np.prod(kernel)), N * L)
+    return cols, L
 
 
-def col2im(cols, padded_shape, kernel, stride, dilation, out):
-    """Adjoint of ``im2col``: add cols (C, *K, N, *O) back into a zero (C, N, *S) array."""
-    dxp = np.zeros((padded_shape[1], padded_shape[0]) + tuple(padded_shape[2:]), cols.dtype)
-    view = window_view(dxp, kernel, stride, dilation, out, writeable=True)  # (C, N, *O, *K)
-    for j in offsets(kernel):
-        view[(Ellipsis,) + j] += cols[(slice(None),) + j]
+def out_grid(a, batch, out, padded, L, writeable=False):
+    """View the trailing N * L column axis of contiguous ``a`` as (N, *out) positions."""
+    if L == int(np.prod(out)):
+        return a.reshape(a.shape[:-1] + (batch,) + tuple(out))
+    it = a.itemsize
+    return as_strided(a, a.shape[:-1] + (batch,) + tuple(out),
+                      a.strides[:-1] + (L * it,) + tuple(r * it for r in row_strides(padded)),
+                      writeable=writeable)
+
+
+def scatter_windows(shape, dtype, kernel, stride, dilation, out, part):
+    """The adjoint of reading the window view: zeros of ``shape`` with ``part(t, j, buf)``
+    put at offset j (the t-th) of every window -- added where windows overlap, written
+    straight in where they cannot. ``part`` may compute into ``buf`` and return it."""
+    dxp = np.zeros(shape, dtype)
+    view = window_view(dxp, kernel, stride, dilation, out, writeable=True)
+    overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+    buf = np.empty(view.shape[:-len(kernel)], dtype) if overlap else None
+    for t, j in enumerate(offsets(kernel)):
+        dst = view[(Ellipsis,) + j]
+        if overlap:
+            dst += part(t, j, buf)
+        else:
+            res = part(t, j, dst)
+            if res is not dst:
+                np.copyto(dst, res)
     return dxp
+
+
+def col2im(dcols, padded, kernel, stride, dilation, out, L):
+    """Adjoint of ``im2col``: add dcols (C, *K, N * L) back onto a zero (N, C, *S) array."""
+    N, C = padded[:2]
+    dcols = dcols.reshape((C,) + tuple(kernel) + (N, -1))
+    if L != int(np.prod(out)):                     # runs: one shifted add per offset
+        dxp = np.zeros(padded, dcols.dtype)
+        it, plane = dxp.itemsize, int(np.prod(padded[2:]))
+        rows = row_strides(padded[2:])
+        for j in offsets(kernel):
+            start = sum(a * d * r for a, d, r in zip(j, dilation, rows))
+            dst = as_strided(dxp.reshape(-1)[start:], (C, N, L), (plane * it, C * plane * it, it))
+            dst += dcols[(slice(None),) + j]
+        return dxp
+    dcols = dcols.reshape((C,) + tuple(kernel) + (N,) + tuple(out))
+    dxp = scatter_windows((C, N) + tuple(padded[2:]), dcols.dtype, kernel, stride, dilation, out,
+                          lambda t, j, buf: dcols[(slice(None),) + j])
+    return np.swapaxes(dxp, 0, 1)
+
+
+def gemm_conv(xp, wg, kernel, stride, dilation, out):
+    """Cross-correlate padded (N, C, *S) ``xp`` with (G, F/G, C/G * prod(K)) weights ``wg``.
+
+    Returns y as an (F, N, *O) view, the im2col columns it multiplied and their L."""
+    cols, L = im2col(xp, kernel, stride, dilation, out, wg.shape[0])
+    y = np.matmul(wg, cols).reshape(wg.shape[0] * wg.shape[1], -1)   # (F, N * L)
+    return out_grid(y, xp.shape[0], out, xp.shape[2:], L), cols, L
+
+
+def channels_second(y, bias=None):
+    """(F, N, *O) -> contiguous (N, F, *O), adding ``bias`` (F,) on the way."""
+    res = np.empty((y.shape[1], y.shape[0]) + y.shape[2:], y.dtype)
+    yt = np.swapaxes(y, 0, 1)
+    if bias is None:
+        np.copyto(res, yt)
+    else:
+        np.add(yt, bias.reshape((-1,) + (1,) * (y.ndim - 2)), out=res)
+    return res
 
 
 class ConvNd(Kernel):
@@ -133,44 +225,70 @@ class ConvNd(Kernel):
         xp = pad_spatial(x, padding)
         out = tuple(out_size(s, k, st, d, 0, 0)
                     for s, k, st, d in zip(xp.shape[2:], kernel, stride, dilation))
-        cols = im2col(xp, kernel, stride, dilation, out, groups)
-        wm = w.reshape(groups, w.shape[0] // groups, -1)
-        y = np.matmul(wm, cols).reshape((w.shape[0], x.shape[0]) + out)   # (F, N, *O)
-        res = np.empty((x.shape[0], w.shape[0]) + out, y.dtype)
-        yt = np.swapaxes(y, 0, 1)
-        if b is None:
-            np.copyto(res, yt)
-        else:
-            np.add(yt, b.reshape((-1,) + (1,) * len(out)), out=res)
-        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        ctx.save_for_backward(cols if need_w else None, wm if need_x else None)
-        ctx.geom = (x.shape, xp.shape, padding, kernel, stride, dilation, out, groups, batched)
+        y, cols, L = gemm_conv(xp, w.reshape(groups, w.shape[0] // groups, -1), kernel, stride,
+                               dilation, out)
+        ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        ctx.geom = (x.shape, xp.shape, padding, kernel, stride, dilation, out, groups, L)
+        ctx.batched, ctx.w_shape = batched, w.shape
+        res = channels_second(y, b)
         return res if batched else res[0]
 
     @staticmethod
     def backward(ctx, g):
-        """dW = dY cols^T, db = sum dY, dX = col2im(W^T dY) (the transposed convolution)."""
-        cols, wm = ctx.saved_tensors
-        x_shape, xp_shape, padding, kernel, stride, dilation, out, groups, batched = ctx.geom
-        if not batched:
+        """dW = dY cols^T, db = sum dY, dX = W^T * dY (the transposed convolution)."""
+        cols, w = ctx.saved_tensors
+        x_shape, xp_shape, padding, kernel, stride, dilation, out, groups, L = ctx.geom
+        if not ctx.batched:
             g = g[None]
-        F, cols_n = g.shape[1], g.shape[0] * int(np.prod(out))
-        gm = np.ascontiguousarray(np.swapaxes(g, 0, 1)).reshape(groups, F // groups, cols_n)
+        N, F = g.shape[:2]
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
-            gb = gm.reshape(F, cols_n).sum(axis=1)
+            gb = g.reshape(N, F, -1).sum(axis=2).sum(axis=0)
+        gm = None
         if ctx.needs_input_grad[1]:
-            # cols (CK, NP) @ dY^T (NP, F): BLAS is fastest with the long N*O axis inner.
-            gw = np.matmul(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1).reshape((F, -1) + kernel)
+            # cols (CK, NL) @ dY^T (NL, F): BLAS is fastest with the long N*L axis inner.
+            gm = dy_columns(g, xp_shape[2:], out, L).reshape(groups, F // groups, N * L)
+            gw = np.matmul(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(ctx.w_shape)
         if ctx.needs_input_grad[0]:
-            dcols = np.matmul(wm.transpose(0, 2, 1), gm)                  # (G, Cg*K, N*O)
-            dcols = dcols.reshape((xp_shape[1],) + kernel + (xp_shape[0],) + out)
-            dxp = col2im(dcols, xp_shape, kernel, stride, dilation, out)  # (C, N, *S)
-            dx = dxp[crop_index(x_shape[2:], padding)]
-            gx = np.ascontiguousarray(np.swapaxes(dx, 0, 1))
-            if not batched:
+            gx = conv_input_grad(g, gm, w, x_shape, xp_shape, padding, stride, dilation, out, L)
+            if not ctx.batched:
                 gx = gx[0]
         return gx, gw, gb
+
+
+def dy_columns(g, padded, out, L):
+    """dY (N, F, *O) in the columns' layout (F, N * L), zero at the dropped positions."""
+    N, F = g.shape[:2]
+    gm = (np.zeros if L != int(np.prod(out)) else np.empty)((F, N * L), g.dtype)
+    out_grid(gm, N, out, padded, L, writeable=True)[...] = np.swapaxes(g, 0, 1)
+    return gm
+
+
+def conv_input_grad(g, gm, w, x_shape, xp_shape, padding, stride, dilation, out, L):
+    """dX of a convolution: the transposed convolution of dY with the weights.
+
+    With stride 1 it is itself a convolution -- of dY, padded by d(k-1) - pad, with the
+    flipped, channel-transposed kernel -- and that is the cheaper route when the kernel
+    has no more output than input channels. Otherwise scatter dcols = W^T dY (col2im);
+    ``gm`` is dY in the columns' layout if the caller already has it."""
+    kernel = w.shape[2:]
+    F, Cg = w.shape[:2]
+    groups = x_shape[1] // Cg
+    n = len(kernel)
+    back = tuple((d * (k - 1) - lo, d * (k - 1) - hi)
+                 for k, d, (lo, hi) in zip(kernel, dilation, padding))
+    if all(s == 1 for s in stride) and F <= Cg * groups and min(min(b) for b in back) >= 0:
+        wf = w.reshape((groups, F // groups, Cg) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * n]
+        wf = np.ascontiguousarray(np.swapaxes(wf, 1, 2)).reshape(groups, Cg, -1)
+        dx, _, _ = gemm_conv(pad_spatial(g, back), wf, kernel, stride, dilation, tuple(x_shape[2:]))
+        return channels_second(dx)
+    if gm is None:
+        gm = dy_columns(g, xp_shape[2:], out, L)
+    dcols = np.matmul(w.reshape(groups, F // groups, -1).transpose(0, 2, 1),
+                      gm.reshape(groups, F // groups, -1))                   # (G, CgK, NL)
+    dxp = col2im(dcols, xp_shape, kernel, stride, dilation, out, L)          # (N, C, *S)
+    return np.ascontiguousarray(dxp[crop_index(x_shape[2:], padding)])
 
 
 def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):

@@ -6,9 +6,17 @@ import torch.nn.functional as TF
 
 import minidl
 import minidl.nn.functional as F
+from minidl.ops import conv
 from tests.reference.harness import compare, gradcheck
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
+
+
+@pytest.fixture(params=["dense", "runs"])
+def layout(request, monkeypatch):
+    """Run a test with each im2col column layout (runs: wherever the stride is 1)."""
+    monkeypatch.setattr(conv, "RUNS_MAX_WASTE", 0 if request.param == "dense" else np.inf)
+    return request.param
 
 # (input shape, weight shape, options)
 CONV2D = [
@@ -26,13 +34,15 @@ CONV2D = [
     ((3, 6, 6), (4, 3, 3, 3), dict(padding=1)),                          # unbatched
     ((2, 1, 5, 5), (2, 1, 5, 5), {}),                                    # kernel == input
     ((2, 2, 4, 9), (3, 2, 1, 4), dict(stride=(1, 4))),
+    ((2, 4, 8, 7), (4, 2, 4, 3), dict(groups=2, padding="same", dilation=(1, 2))),
+    ((2, 3, 5, 5), (3, 3, 2, 2), dict(padding=2)),                       # pad > kernel - 1
 ]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("case", CONV2D, ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}")
-def test_conv2d(case, bias, dtype):
+def test_conv2d(case, bias, dtype, layout):
     xs, ws, kw = case
     rng = np.random.default_rng(len(xs) + ws[0])
     inputs = [rng.standard_normal(xs), rng.standard_normal(ws)]
@@ -53,7 +63,7 @@ CONV1D = [
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", CONV1D, ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}")
-def test_conv1d(case, dtype):
+def test_conv1d(case, dtype, layout):
     xs, ws, kw = case
     rng = np.random.default_rng(1)
     inputs = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])]
@@ -66,7 +76,7 @@ def test_conv1d(case, dtype):
     ((2, 2, 5, 6, 4), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1), padding=(1, 0, 1))),
     ((2, 4, 4, 4, 4), (4, 2, 3, 3, 3), dict(groups=2, padding="same", dilation=(1, 1, 2))),
 ], ids=str)
-def test_conv3d(case, dtype):
+def test_conv3d(case, dtype, layout):
     xs, ws, kw = case
     rng = np.random.default_rng(2)
     inputs = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])]
@@ -111,7 +121,7 @@ def test_output_is_contiguous_and_keeps_float32():
     ("conv1d", (2, 2, 7), (3, 2, 3), dict(stride=2, padding=1, dilation=2)),
     ("conv3d", (1, 2, 3, 3, 3), (2, 2, 2, 2, 2), dict(padding=(1, 0, 0))),
 ], ids=str)
-def test_gradcheck(fn, xs, ws, kw):
+def test_gradcheck(fn, xs, ws, kw, layout):
     rng = np.random.default_rng(4)
     f = getattr(F, fn)
     gradcheck(lambda x, w, b: f(x, w, b, **kw),
