@@ -5,9 +5,8 @@ from .. import _creation
 from ..backend import get_default_dtype, check_device
 from ..tensor import Tensor
 from . import functional as F
-from . import init
 from .module import Module
-from .parameter import Parameter
+from .normalization import _register_affine, _reset_affine
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -28,15 +27,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_creation.empty(num_features, dtype=dt))
-            if bias:
-                self.bias = Parameter(_creation.empty(num_features, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, affine, bias, (num_features,), dt)
         if track_running_stats:
             self.register_buffer("running_mean", _creation.zeros(num_features, dtype=dt))
             self.register_buffer("running_var", _creation.ones(num_features, dtype=dt))
@@ -55,10 +46,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input):
         raise NotImplementedError

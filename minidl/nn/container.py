@@ -259,6 +259,13 @@ def _describe(p, legacy):
     return f"{kind}: [{p.dtype!r} of size {size}]"
 
 
+def _parameters_repr(container):
+    if not len(container):
+        return container._get_name() + "()"
+    lines = container.extra_repr().split("\n")
+    return container._get_name() + "(\n" + "\n".join("    " + line for line in lines) + "\n)"
+
+
 class ParameterList(Module):
     """A list of parameters (plain tensors are wrapped as Parameters) registered as '0', '1', ..."""
 
@@ -303,10 +310,7 @@ class ParameterList(Module):
         return "\n".join(f"({i}): {_describe(p, False)}" for i, p in enumerate(self))
 
     def __repr__(self):
-        if not len(self):
-            return self._get_name() + "()"
-        return self._get_name() + "(\n" + "\n".join(
-            "    " + line for line in self.extra_repr().split("\n")) + "\n)"
+        return _parameters_repr(self)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterList is a container and has no forward()")
@@ -371,12 +375,9 @@ class ParameterDict(Module):
         return "\n".join(f"({k}): {_describe(v, True)}" for k, v in self.items())
 
     def __repr__(self):
-        if not len(self):
-            return self._get_name() + "()"
-        if len(self) == 1:
+        if len(self) == 1:  # torch's quirk: a one-entry ParameterDict prints on one line
             return f"{self._get_name()}(  {self.extra_repr()})"
-        return self._get_name() + "(\n" + "\n".join(
-            "    " + line for line in self.extra_repr().split("\n")) + "\n)"
+        return _parameters_repr(self)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterDict is a container and has no forward()")

@@ -3,7 +3,7 @@ import math
 
 from . import functional as F
 from . import init
-from .linear import _empty, _uniform_bias
+from .linear import _empty, _register_bias, _uniform_bias
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d"]
@@ -35,7 +35,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        n, tup = self._n, _ntuple(self._n)
+        tup = _ntuple(self._n)
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups:
@@ -66,10 +66,7 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         self._reversed_padding_repeated_twice = self._explicit_padding()
         self.weight = _empty((out_channels, in_channels // groups) + kernel_size, device, dtype)
-        if bias:
-            self.bias = _empty((out_channels,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_bias(self, bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def _explicit_padding(self):

@@ -17,6 +17,14 @@ def _empty(shape, device=None, dtype=None):
     return Parameter(_creation.empty(*shape, dtype=dtype or get_default_dtype()))
 
 
+def _register_bias(module, bias, n, device, dtype):
+    """``module.bias``: an (n,) parameter when ``bias`` is true, else registered as None."""
+    if bias:
+        module.bias = _empty((n,), device, dtype)
+    else:
+        module.register_parameter("bias", None)
+
+
 def _uniform_bias(bias, fan_in):
     """torch's default bias init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
@@ -44,10 +52,7 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.weight = _empty((out_features, in_features), device, dtype)
-        if bias:
-            self.bias = _empty((out_features,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_bias(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -74,10 +79,7 @@ class Bilinear(Module):
         self.in2_features = in2_features
         self.out_features = out_features
         self.weight = _empty((out_features, in1_features, in2_features), device, dtype)
-        if bias:
-            self.bias = _empty((out_features,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        _register_bias(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

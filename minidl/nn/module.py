@@ -608,6 +608,19 @@ class _HookIdentity(Kernel):
         return tuple(ctx.on_grad(list(grads)))
 
 
+def _wrap_requiring_grad(items, on_grad):
+    """``items`` with every tensor that requires grad passed through one ``_HookIdentity``
+    (whose backward calls ``on_grad``); also returns how many were wrapped."""
+    idx = [i for i, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
+    if not idx:
+        return items, 0
+    new = _HookIdentity.apply(*[items[i] for i in idx], on_grad=on_grad)
+    items = list(items)
+    for i, t in zip(idx, new):
+        items[i] = t
+    return tuple(items), len(idx)
+
+
 class _BackwardHookState:
     """Calls a module's full backward (pre-)hooks with the gradients of its inputs/outputs."""
 
@@ -617,29 +630,15 @@ class _BackwardHookState:
         self.n_inputs = 0
 
     def wrap_inputs(self, args):
-        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        self.n_inputs = len(idx)
-        if not idx:
-            return args
-        new = _HookIdentity.apply(*[args[i] for i in idx], on_grad=self._input_grads)
-        args = list(args)
-        for i, t in zip(idx, new):
-            args[i] = t
-        return tuple(args)
+        args, self.n_inputs = _wrap_requiring_grad(args, self._input_grads)
+        return args
 
     def wrap_outputs(self, out):
-        single = isinstance(out, Tensor)
-        outs = (out,) if single else tuple(out) if isinstance(out, (tuple, list)) else None
-        if outs is None:
-            return out
-        idx = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
-        if not idx:
-            return out
-        new = _HookIdentity.apply(*[outs[i] for i in idx], on_grad=self._output_grads)
-        outs = list(outs)
-        for i, t in zip(idx, new):
-            outs[i] = t
-        return outs[0] if single else type(out)(outs) if isinstance(out, tuple) else outs
+        if isinstance(out, Tensor):
+            return _wrap_requiring_grad((out,), self._output_grads)[0][0]
+        if isinstance(out, (tuple, list)):
+            return type(out)(_wrap_requiring_grad(tuple(out), self._output_grads)[0])
+        return out
 
     @staticmethod
     def _call_user(grads, call):

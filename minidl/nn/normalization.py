@@ -17,6 +17,24 @@ def _shape(normalized_shape):
     return tuple(normalized_shape)
 
 
+def _register_affine(module, affine, bias, shape, dtype):
+    """``weight`` (and ``bias`` unless ``bias`` is false) of ``shape`` when ``affine``; the
+    absent ones are registered as None."""
+    dt = dtype or get_default_dtype()
+    module.register_parameter("weight", Parameter(_creation.empty(*shape, dtype=dt))
+                              if affine else None)
+    module.register_parameter("bias", Parameter(_creation.empty(*shape, dtype=dt))
+                              if affine and bias else None)
+
+
+def _reset_affine(module):
+    """weight = 1, bias = 0 (where present)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Normalise over the trailing ``normalized_shape`` dims; weight = 1, bias = 0 (per element)."""
 
@@ -24,26 +42,14 @@ class LayerNorm(Module):
                  device=None, dtype=None):
         super().__init__()
         check_device(device)
-        dt = dtype or get_default_dtype()
         self.normalized_shape = _shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_creation.empty(*self.normalized_shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(_creation.empty(*self.normalized_shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -63,27 +69,15 @@ class GroupNorm(Module):
         if num_channels % num_groups != 0:
             raise ValueError(f"num_channels must be divisible by num_groups (got num_channels="
                              f"{num_channels}, num_groups={num_groups})")
-        dt = dtype or get_default_dtype()
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_creation.empty(num_channels, dtype=dt))
-            if bias:
-                self.bias = Parameter(_creation.empty(num_channels, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, affine, bias, (num_channels,), dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

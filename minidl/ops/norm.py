@@ -214,20 +214,27 @@ def _as_shape(normalized_shape):
     return tuple(int(s) for s in normalized_shape)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalise over the trailing ``normalized_shape`` dims of each sample, then affine."""
-    _check_float(input, "layer_norm", ("weight", weight), ("bias", bias))
+def _check_normalized_shape(input, normalized_shape, *params):
+    """The trailing dims of ``input`` and the shapes of the (name, tensor) ``params`` equal
+    ``normalized_shape``; returns it as a tuple."""
     shape = _as_shape(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size"
                            f"{list(input.shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
+    for name, t in params:
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(shape)}")
+    return shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing ``normalized_shape`` dims of each sample, then affine."""
+    _check_float(input, "layer_norm", ("weight", weight), ("bias", bias))
+    shape = _check_normalized_shape(input, normalized_shape, ("weight", weight), ("bias", bias))
     D = int(np.prod(shape))
     return Normalize.apply(input, weight, bias, axes=(1,), wshape=(D,), eps=eps,
                            view=(input.numel() // max(D, 1), D))[0]
@@ -290,16 +297,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2) + eps) over the trailing ``normalized_shape`` dims, times weight;
     ``eps`` defaults to the machine epsilon of the input's dtype."""
     _check_float(input, "rms_norm", ("weight", weight))
-    shape = _as_shape(normalized_shape)
+    shape = _check_normalized_shape(input, normalized_shape, ("weight", weight))
     k = len(shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
-        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size"
-                           f"{list(input.shape)}")
-    if weight is not None and tuple(weight.shape) != shape:
-        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
-                           f"weight of shape {list(weight.shape)} and normalized_shape = "
-                           f"{list(shape)}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     axes = tuple(range(input.ndim - k, input.ndim))
