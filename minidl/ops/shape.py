@@ -56,6 +56,8 @@ def _int_tuple(args, fn, arg="size"):
     """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)`` -> (2, 3)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
+    if all(type(s) is int for s in args):  # the common case, kept cheap
+        return tuple(args)
     elif len(args) == 1 and isinstance(args[0], Tensor) and args[0].ndim == 1:
         args = args[0].tolist()
     out = []
@@ -76,6 +78,8 @@ def _along(dim, idx):
 
 def _infer_shape(shape, numel):
     """Resolve one -1 in ``shape`` against ``numel``; torch's errors otherwise."""
+    if min(shape, default=0) >= 0 and math.prod(shape) == numel:
+        return tuple(shape)
     shape = list(shape)
     holes = [i for i, s in enumerate(shape) if s == -1]
     if len(holes) > 1:
@@ -123,6 +127,40 @@ def _sum_to(g, shape):
     return unbroadcast(g, shape)
 
 
+def _flat_index(shape, key):
+    """The C-order flat positions that ``np.empty(shape)[key]`` reads, shaped like that result.
+
+    Fast closed forms for the two patterns our kernels use -- one index array per dim
+    (gather) and ``(:, .., :, idx)`` (index_select, embedding) -- else an arange lookup.
+    """
+    arrays = [k for k in key if isinstance(k, np.ndarray)]
+    if len(arrays) == len(key) == len(shape) and all(a.dtype.kind in "iu" for a in arrays):
+        lin, stride = 0, 1
+        for k, n in zip(key[::-1], shape[::-1]):
+            lin = lin + (k % n) * stride
+            stride *= n
+        return np.asarray(lin)
+    d = len(key) - 1
+    if len(arrays) == 1 and isinstance(key[-1], np.ndarray) and key[-1].dtype.kind in "iu" and \
+            all(isinstance(k, slice) and k == slice(None) for k in key[:-1]):
+        pre, n, post = math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:])
+        idx = key[-1] % n
+        lin = (np.arange(pre).reshape((pre,) + (1,) * (idx.ndim + 1)) * n
+               + idx.reshape((1,) + idx.shape + (1,))) * post + np.arange(post)
+        return lin.reshape(shape[:d] + idx.shape + shape[d + 1:])
+    return np.arange(math.prod(shape)).reshape(shape)[key]
+
+
+def _add_at(out, key, values):
+    """``np.add.at(out, key, values)`` (repeated positions accumulate) through NumPy's fast
+    1-D path when ``out`` is contiguous."""
+    if not out.flags.c_contiguous:
+        np.add.at(out, key, values)
+        return
+    lin = _flat_index(out.shape, key)
+    np.add.at(out.reshape(-1), lin.reshape(-1), np.broadcast_to(values, lin.shape).reshape(-1))
+
+
 def _writable(t, fn):
     if not t._data.flags.writeable:
         raise RuntimeError(f"{fn}: unsupported operation: more than one element of the written-to "
@@ -159,6 +197,10 @@ class Reshape(Kernel):
         return g.reshape(ctx.in_shape)
 
 
+_VIEW_ERROR = ("view size is not compatible with input tensor's size and stride (at least one "
+               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+
+
 class View(Reshape):
     """y = x with a new shape, sharing memory; dy -> dx is the reverse reshape."""
 
@@ -167,13 +209,16 @@ class View(Reshape):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return _strided_reshape(x, shape)
+        try:
+            return _strided_reshape(x, shape)
+        except ValueError:
+            raise RuntimeError(_VIEW_ERROR) from None
 
 
 def _strided_reshape(a, shape):
     """``a`` reshaped without copying; ValueError when the strides do not allow it."""
     try:
-        return np.reshape(a, shape, copy=False)
+        return a.reshape(shape, copy=False)
     except TypeError:  # NumPy < 2.1 has no copy= on reshape
         v = a.view()
         try:
@@ -183,20 +228,16 @@ def _strided_reshape(a, shape):
         return v
 
 
-def _can_view(a, shape):
-    try:
-        _strided_reshape(a, shape)
-        return True
-    except ValueError:
-        return False
-
-
 def reshape(input, shape):
     """``input`` with ``shape`` (one -1 inferred): a view when strides allow, else a copy."""
     check_tensor(input, "reshape")
-    shape = _infer_shape(_int_tuple((shape,), "reshape", "shape"), input.numel())
-    kernel = View if _can_view(input._data, shape) else Reshape
-    return kernel.apply(input, shape=shape)
+    shape = _infer_shape(_int_tuple((shape,), "reshape", "shape"), input._data.size)
+    if input._data.flags.c_contiguous:
+        return View.apply(input, shape=shape)
+    try:
+        return View.apply(input, shape=shape)
+    except RuntimeError:
+        return Reshape.apply(input, shape=shape)
 
 
 def _reshape_method(self, *shape):
@@ -207,12 +248,7 @@ def view(self, *shape):
     """A view of ``self`` with ``shape``; an error where that would need a copy."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, Tensor)):
         raise NotImplementedError("Tensor.view(dtype) is not supported by minidl")
-    shape = _infer_shape(_int_tuple(shape, "view"), self.numel())
-    if not _can_view(self._data, shape):
-        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
-                           "least one dimension spans across two contiguous subspaces). Use "
-                           ".reshape(...) instead.")
-    return View.apply(self, shape=shape)
+    return View.apply(self, shape=_infer_shape(_int_tuple(shape, "view"), self._data.size))
 
 
 def view_as(self, other):
@@ -1137,7 +1173,7 @@ def _put(a, key, v, accumulate):
         else:
             a[...] = v
     elif accumulate:
-        np.add.at(a, advanced, v)
+        _add_at(a, advanced, v)
     else:
         a[advanced] = v
 
@@ -1157,7 +1193,7 @@ class Index(Kernel):
     def backward(ctx, g):
         gx = np.zeros(ctx.in_shape, g.dtype)
         if ctx.accumulate:
-            np.add.at(gx, ctx.key, g)
+            _add_at(gx, ctx.key, g)
         else:
             gx[ctx.key] = g
         return gx
@@ -1370,7 +1406,7 @@ class Gather(Kernel):
     @staticmethod
     def backward(ctx, g):
         gx = np.zeros(ctx.in_shape, g.dtype)
-        np.add.at(gx, ctx.key, g)
+        _add_at(gx, ctx.key, g)
         return gx
 
 
@@ -1413,7 +1449,7 @@ class Scatter(Kernel):
         if np.ndim(src):
             src = src[tuple(slice(0, s) for s in index.shape)]
         if add:
-            np.add.at(out, key, src)
+            _add_at(out, key, src)
         else:
             out[key] = src
         return out
@@ -1496,7 +1532,7 @@ class IndexSelect(Kernel):
     @staticmethod
     def backward(ctx, g):
         gx = np.zeros(ctx.in_shape, g.dtype)
-        np.add.at(gx, _along(ctx.dim, ctx.index), g)
+        _add_at(gx, _along(ctx.dim, ctx.index), g)
         return gx
 
 
@@ -1529,7 +1565,7 @@ class IndexAdd(Kernel):
     def forward(ctx, x, src, index, dim, alpha, inplace):
         ctx.index, ctx.dim, ctx.alpha = index, dim, alpha
         out = x if inplace else x.copy()
-        np.add.at(out, _along(dim, index), src if alpha == 1 else alpha * src)
+        _add_at(out, _along(dim, index), src if alpha == 1 else alpha * src)
         return out
 
     @staticmethod
@@ -1598,6 +1634,21 @@ def _argsort(a, axis, descending):
     return np.flip(n - 1 - np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
 
 
+class TakeAlong(Kernel):
+    """y = x taken along ``dim`` at indices without repeats (sort, topk); dx puts dy back."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.in_shape, ctx.index, ctx.dim = x.shape, index, dim
+        return np.take_along_axis(x, index, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = np.zeros(ctx.in_shape, g.dtype)
+        np.put_along_axis(gx, ctx.index, g, ctx.dim)
+        return gx
+
+
 def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim`` (ties keep their order; NaN sorts as largest)."""
     check_tensor(input, "sort")
@@ -1606,7 +1657,7 @@ def sort(input, dim=-1, descending=False, stable=False):
                            Tensor(np.zeros((), np.int64)))
     d = normalize_dim(dim, input.ndim, "sort")
     idx = _argsort(input._data, d, descending).astype(np.int64)
-    return sort_result(Gather.apply(input, index=idx, dim=d), Tensor(idx))
+    return sort_result(TakeAlong.apply(input, index=idx, dim=d), Tensor(idx))
 
 
 def _sort_method(self, dim=-1, descending=False, stable=False):
@@ -1621,6 +1672,24 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return Tensor(_argsort(input._data, d, descending).astype(np.int64))
 
 
+def _topk_by_passes(a, k, d, largest):
+    """Indices of the k best along ``d`` by k arg-max passes (fast for small k on floats);
+    None where an infinite value (like the fill that marks taken entries) or a NaN
+    (smallest-first) makes the passes unsafe."""
+    work = a.copy()
+    fill = -np.inf if largest else np.inf
+    pick = np.argmax if largest else np.argmin
+    out = []
+    for _ in range(k):
+        j = np.expand_dims(pick(work, axis=d), d)
+        v = np.take_along_axis(work, j, d)
+        if np.isinf(v).any() or (not largest and np.isnan(v).any()):
+            return None
+        out.append(j)
+        np.put_along_axis(work, j, fill, d)
+    return np.concatenate(out, axis=d)
+
+
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) entries along ``dim``, best first."""
     check_tensor(input, "topk")
@@ -1629,17 +1698,20 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     n, k = a.shape[d], _int(k, "topk", "k")
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
-    if 0 < k < n:
-        part = np.argpartition(a, n - k if largest else k - 1, axis=d)
-        part = part[_along(d, slice(n - k, None) if largest else slice(0, k))]
-    else:
-        part = np.broadcast_to(np.arange(k).reshape(_shape_at(a.ndim, d, k)),
-                               a.shape[:d] + (k,) + a.shape[d + 1:])
-    order = _argsort(np.take_along_axis(a, part, d), d, largest)
-    idx = np.take_along_axis(part, order, d).astype(np.int64)
     if input.ndim == 0:
-        idx = idx.reshape(())
-    return topk_result(Gather.apply(input, index=idx, dim=d), Tensor(idx))
+        return topk_result(View.apply(input, shape=()), Tensor(np.zeros((), np.int64)))
+    idx = _topk_by_passes(a, k, d, largest) if 0 < k <= 8 and a.dtype.kind == "f" else None
+    if idx is None:
+        if 0 < k < n:
+            part = np.argpartition(a, n - k if largest else k - 1, axis=d)
+            part = part[_along(d, slice(n - k, None) if largest else slice(0, k))]
+        else:
+            part = np.broadcast_to(np.arange(k).reshape(_shape_at(a.ndim, d, k)),
+                                   a.shape[:d] + (k,) + a.shape[d + 1:])
+        order = _argsort(np.take_along_axis(a, part, d), d, largest)
+        idx = np.take_along_axis(part, order, d)
+    idx = idx.astype(np.int64, copy=False)
+    return topk_result(TakeAlong.apply(input, index=idx, dim=d), Tensor(idx))
 
 
 def _shape_at(ndim, d, n):
@@ -1764,6 +1836,8 @@ class ConstantPad(Kernel):
 
     @staticmethod
     def backward(ctx, g):
+        if g[ctx.dst].shape == ctx.in_shape:  # nothing was cropped
+            return g[ctx.dst]
         gx = np.zeros(ctx.in_shape, g.dtype)
         gx[ctx.src] = g[ctx.dst]
         return gx
@@ -1910,7 +1984,7 @@ class Embedding(Kernel):
         if ctx.scale:
             counts = np.bincount(idx, minlength=ctx.w_shape[0])
             rows = rows / counts[idx, None].astype(g.dtype)
-        np.add.at(gw, idx, rows)
+        _add_at(gw, (idx,), rows)
         if ctx.padding_idx is not None:
             gw[ctx.padding_idx] = 0
         return gw

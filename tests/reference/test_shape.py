@@ -7,6 +7,7 @@ Fortran-ordered inputs, and checked by a float64 finite-difference gradcheck.
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 import minidl
 from tests.reference.harness import compare, gradcheck
@@ -306,3 +307,43 @@ def test_dtype_results_match_torch():
     assert minidl.nonzero(i64).dtype == minidl.int64
     assert minidl.ones(3, dtype=minidl.int32).masked_fill(minidl.tensor([True, False, True]),
                                                           2.5).dtype == minidl.int32
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_topk_and_sort_with_ties_infinities_and_nan(data):
+    """Values match torch exactly; indices point at those values, without repeats."""
+    shape = tuple(data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    vals = st.one_of(st.integers(-2, 2).map(float), st.sampled_from([np.inf, -np.inf, np.nan]),
+                     st.floats(-3, 3))
+    a = np.array(data.draw(st.lists(vals, min_size=int(np.prod(shape)),
+                                    max_size=int(np.prod(shape))))).reshape(shape)
+    d = data.draw(st.integers(-len(shape), len(shape) - 1))
+    k = data.draw(st.integers(0, shape[d]))
+    largest = data.draw(st.booleans())
+    m = minidl.topk(minidl.tensor(a), k, d, largest)
+    t = torch.topk(torch.tensor(a), k, d, largest)
+    np.testing.assert_array_equal(m.values.numpy(), t.values.numpy())
+    idx = np.moveaxis(m.indices.numpy(), d, -1).reshape(-1, k) if k else np.zeros((1, 0))
+    assert all(len(set(row)) == k for row in idx.tolist())
+    np.testing.assert_array_equal(np.take_along_axis(a, m.indices.numpy(), d), m.values.numpy())
+    for desc in (False, True):
+        ms = minidl.sort(minidl.tensor(a), d, desc, stable=True)
+        ts = torch.sort(torch.tensor(a), dim=d, descending=desc, stable=True)
+        np.testing.assert_array_equal(ms.values.numpy(), ts.values.numpy())
+        np.testing.assert_array_equal(ms.indices.numpy(), ts.indices.numpy())
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_inplace_scatter_adds_on_any_memory_layout(order):
+    """The flat fast path of repeated-index adds and its fallback agree with torch."""
+    idx, src = np.array([0, 2, 0, 0]), r(4, 3)
+    res = []
+    for L in (minidl, torch):
+        x = L.tensor(np.asarray(r(3, 3), order=order) if L is minidl else r(3, 3))
+        assert L is torch or x.is_contiguous() == (order == "C")
+        x.index_add_(0, L.tensor(idx), L.tensor(src))
+        x.scatter_add_(1, L.tensor(np.array([[0, 0], [2, 1], [1, 1]])), L.tensor(src[:3, :2]))
+        x.index_put_((L.tensor(idx),), L.tensor(src), accumulate=True)
+        res.append(x.numpy())
+    np.testing.assert_allclose(res[0], res[1])
