@@ -184,9 +184,11 @@ def write_provenance(report, seed):
         "",
         f"For every data set and each split, with `rng = numpy.random.default_rng({seed})` "
         "(one generator per data set,",
-        "first used for the train split, then for the test split), for each class c = 0..9 in order:",
+        "first used for the train split, then for the test split), for each class c = 0..9 in "
+        "order:",
         "`where = flatnonzero(labels == c)`; take `where[rng.permutation(len(where))[:k]]`;",
-        f"finally all chosen positions are sorted ascending. k = {TRAIN_PER_CLASS} for the official "
+        f"finally all chosen positions are sorted ascending. k = {TRAIN_PER_CLASS} for the "
+        f"official "
         f"training split (60,000 -> {10 * TRAIN_PER_CLASS:,}) and k = {TEST_PER_CLASS} for the "
         f"official test split (10,000 -> {10 * TEST_PER_CLASS:,}).",
         "The chosen positions are stored in each .npz as `train_indices` / `test_indices`",

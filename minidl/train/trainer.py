@@ -217,9 +217,9 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None):
     from ..serialization import load
     ckpt = load(path)
     if not isinstance(ckpt, dict) or "model" not in ckpt:
+        keys = f" with keys {', '.join(map(str, ckpt))}" if isinstance(ckpt, dict) else ""
         raise RuntimeError(f"{path} is not a minidl.train checkpoint (expected a dict with a "
-                           f"'model' state_dict; found {type(ckpt).__name__}"
-                           f"{' with keys ' + ', '.join(map(str, ckpt)) if isinstance(ckpt, dict) else ''})")
+                           f"'model' state_dict; found {type(ckpt).__name__}{keys})")
     if model is not None:
         model.load_state_dict(ckpt["model"])
     if optimizer is not None and "optimizer" in ckpt:

@@ -16,6 +16,9 @@ from minidl.vision.datasets import MNIST, FashionMNIST
 
 from .idx_helpers import SHARED_DATA, idx_bytes, make_mnist_folder, write_idx
 
+TRAIN_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+TEST_FILES = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
 
 
 def _official(folder, name):
@@ -36,14 +39,14 @@ def _link_raw(root, cls_name, folder, names):
 
 
 def test_mnist_real_test_split(tmp_path):
-    _link_raw(tmp_path, "MNIST", "mnist", ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+    _link_raw(tmp_path, "MNIST", "mnist", TEST_FILES)
     ds = MNIST(tmp_path, train=False)
     assert len(ds) == 10000
     assert ds.data.shape == (10000, 28, 28) and ds.data.dtype == minidl.uint8
     assert ds.targets.shape == (10000,) and ds.targets.dtype == minidl.int64
     assert ds.classes[0] == "0 - zero" and ds.class_to_idx["9 - nine"] == 9
-    np.testing.assert_array_equal(ds.data.numpy(), _official("mnist", "t10k-images-idx3-ubyte.gz"))
-    np.testing.assert_array_equal(ds.targets.numpy(), _official("mnist", "t10k-labels-idx1-ubyte.gz"))
+    np.testing.assert_array_equal(ds.data.numpy(), _official("mnist", TEST_FILES[0]))
+    np.testing.assert_array_equal(ds.targets.numpy(), _official("mnist", TEST_FILES[1]))
     assert np.bincount(ds.targets.numpy()).tolist() == [980, 1135, 1032, 1010, 982, 892, 958,
                                                         1028, 974, 1009]
     img, target = ds[0]
@@ -54,8 +57,9 @@ def test_mnist_real_test_split(tmp_path):
 
 
 def test_mnist_real_train_split_with_transforms(tmp_path):
-    _link_raw(tmp_path, "MNIST", "mnist", ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
-    ds = MNIST(str(tmp_path), train=True, transform=T.ToTensor(), target_transform=lambda t: t + 100)
+    _link_raw(tmp_path, "MNIST", "mnist", TRAIN_FILES)
+    ds = MNIST(str(tmp_path), train=True, transform=T.ToTensor(),
+               target_transform=lambda t: t + 100)
     assert len(ds) == 60000
     x, y = ds[59999]
     assert x.shape == (1, 28, 28) and x.dtype == minidl.float32
@@ -65,13 +69,12 @@ def test_mnist_real_train_split_with_transforms(tmp_path):
 
 
 def test_fashion_mnist_real(tmp_path):
-    _link_raw(tmp_path, "FashionMNIST", "fashion-mnist",
-              ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+    _link_raw(tmp_path, "FashionMNIST", "fashion-mnist", TEST_FILES)
     ds = FashionMNIST(tmp_path, train=False)
     assert len(ds) == 10000 and ds.classes[9] == "Ankle boot" and ds.classes[0] == "T-shirt/top"
     assert np.bincount(ds.targets.numpy()).tolist() == [1000] * 10
     np.testing.assert_array_equal(ds.data.numpy()[:50],
-                                  _official("fashion-mnist", "t10k-images-idx3-ubyte.gz")[:50])
+                                  _official("fashion-mnist", TEST_FILES[0])[:50])
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -148,13 +151,14 @@ def test_download_without_network(tmp_path, monkeypatch):
 def test_download_checks_md5(tmp_path, monkeypatch):
     rng = np.random.default_rng(1)
     payloads = {}
-    for name, shape in (("train-images-idx3-ubyte.gz", (6, 28, 28)), ("train-labels-idx1-ubyte.gz", (6,)),
-                        ("t10k-images-idx3-ubyte.gz", (3, 28, 28)), ("t10k-labels-idx1-ubyte.gz", (3,))):
+    shapes = [(6, 28, 28), (6,), (3, 28, 28), (3,)]
+    for name, shape in zip(TRAIN_FILES + TEST_FILES, shapes):
         hi = 10 if len(shape) == 1 else 256
         payloads[name] = gzip.compress(idx_bytes(rng.integers(0, hi, shape, dtype=np.uint8)))
     resources = [(n, hashlib.md5(p).hexdigest()) for n, p in payloads.items()]
     monkeypatch.setattr(MNIST, "resources", resources)
-    monkeypatch.setattr(MNIST, "mirrors", ["https://mirror.invalid/a/", "https://mirror.invalid/b/"])
+    monkeypatch.setattr(MNIST, "mirrors", ["https://mirror.invalid/a/",
+                                           "https://mirror.invalid/b/"])
     calls = []
 
     def fake(url, timeout=None):

@@ -13,7 +13,8 @@ RNG = np.random.default_rng(0)
 
 def _torchvision_to_tensor(hwc):
     """torchvision's ToTensor for a uint8 H x W x C array: permute, to float, divide by 255."""
-    return torch.from_numpy(hwc).permute(2, 0, 1).contiguous().to(torch.get_default_dtype()).div(255)
+    chw = torch.from_numpy(hwc).permute(2, 0, 1).contiguous()
+    return chw.to(torch.get_default_dtype()).div(255)
 
 
 @pytest.mark.parametrize("shape", [(5, 7), (5, 7, 1), (4, 6, 3), (3, 2, 4)])

@@ -9,7 +9,7 @@ __all__ = ["MLP", "mlp"]
 
 
 class MLP(nn.Module):
-    """``Flatten`` then ``Linear(in, h) - ReLU`` for each width in ``hidden``, then ``Linear(h, classes)``."""
+    """``Flatten``, ``Linear(in, h) - ReLU`` per width in ``hidden``, ``Linear(h, classes)``."""
 
     def __init__(self, in_features=784, hidden=(256, 256), num_classes=10, dropout=0.0):
         super().__init__()

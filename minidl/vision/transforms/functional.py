@@ -111,7 +111,7 @@ def _max_value(np_dtype):
 
 
 def convert_image_dtype(image, dtype=None):
-    """Convert an image tensor to ``dtype``, rescaling values (ints span [0, max], floats [0, 1])."""
+    """Convert an image tensor to ``dtype``, rescaling (ints span [0, max], floats [0, 1])."""
     if not isinstance(image, Tensor):
         raise TypeError(f"Input img should be Tensor Image, got {type(image)}")
     src = image.dtype.np
