@@ -838,14 +838,15 @@ class Tanh(Kernel):
 
 
 class Sigmoid(Kernel):
-    """y = 1/(1 + e^-x), computed without overflow; dy/dx = y (1 - y)."""
+    """y = 1/(1 + e^-x); dy/dx = y (1 - y)."""
 
     @staticmethod
     def forward(ctx, x):
-        e = np.exp(-np.abs(x))          # in (0, 1]: never overflows
-        y = np.where(x >= 0, 1.0, e)
-        y /= 1.0 + e
-        y = y.astype(x.dtype, copy=False)
+        y = np.negative(x, out=np.empty_like(x))  # an array also when x is 0-d
+        with np.errstate(over="ignore"):  # e^-x = inf for x << 0 gives y = 0 exactly
+            np.exp(y, out=y)
+        y += 1.0
+        np.reciprocal(y, out=y)
         ctx.save_for_backward(y)
         return y
 
@@ -1253,13 +1254,20 @@ class Clamp(Kernel):
     @staticmethod
     def backward(ctx, g):
         x, lo, hi = ctx.saved_tensors
-        below = (x < lo) if lo is not None else np.False_          # lo wins over x
-        above = (np.maximum(x, lo) if lo is not None else x) > hi if hi is not None else np.False_
-        gx = g * ~(below | above) if ctx.needs_input_grad[0] else None
-        glo = unbroadcast(g * (below & ~above), lo.shape) if ctx.needs_input_grad[1] else None
-        ghi = unbroadcast(g * above, hi.shape) if ctx.needs_input_grad[2] else None
-        if gx is not None:
-            gx = unbroadcast(gx, x.shape)
+        gx = glo = ghi = None
+        if ctx.needs_input_grad[0]:  # x passes through where lo <= x <= hi
+            inside = (x >= lo) if lo is not None else np.True_
+            if hi is not None:
+                inside = inside & (x <= hi)
+            gx = unbroadcast(g * inside, x.shape)
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            below = (x < lo) if lo is not None else np.False_          # lo wins over x
+            above = ((np.maximum(x, lo) if lo is not None else x) > hi if hi is not None
+                     else np.False_)                                  # hi wins over both
+            if ctx.needs_input_grad[1]:
+                glo = unbroadcast(g * (below & ~above), lo.shape)
+            if ctx.needs_input_grad[2]:
+                ghi = unbroadcast(g * above, hi.shape)
         return gx, glo, ghi
 
 
