@@ -55,6 +55,19 @@ def _expand(g, shape, dims, keepdim):
     return np.broadcast_to(g, shape)
 
 
+def _save_reduced(ctx, x, y, dims, keepdim):
+    """Save ``x`` and the keepdim-shaped result ``y`` for backward; return ``y`` as the op's
+    output (the reduced dims dropped unless ``keepdim``)."""
+    ctx.save_for_backward(x, y)
+    ctx.dims, ctx.keepdim = dims, keepdim
+    return y if keepdim else np.squeeze(y, axis=dims)
+
+
+def _unsqueezed(ctx, g):
+    """The output gradient with the reduced dims put back as length 1 (see _save_reduced)."""
+    return g if ctx.keepdim else np.expand_dims(g, ctx.dims)
+
+
 def _count(shape, dims):
     n = 1
     for d in dims:
@@ -228,16 +241,14 @@ class Extreme(Kernel):
     @staticmethod
     def forward(ctx, x, dims, keepdim, fn):
         y = fn(x, axis=dims, keepdims=True)
-        ctx.save_for_backward(x, y)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else np.squeeze(y, axis=dims)
+        return _save_reduced(ctx, x, y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         hit = x == y
         count = np.sum(hit, axis=ctx.dims, keepdims=True, dtype=g.dtype)
-        g = g if ctx.keepdim else np.expand_dims(g, ctx.dims)
+        g = _unsqueezed(ctx, g)
         return hit * (g / count)
 
 
@@ -395,15 +406,13 @@ class Prod(Kernel):
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
         y = np.prod(x, axis=dims, keepdims=True, dtype=dtype)
-        ctx.save_for_backward(x, y)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else np.squeeze(y, axis=dims)
+        return _save_reduced(ctx, x, y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         dims = ctx.dims
-        g = g if ctx.keepdim else np.expand_dims(g, dims)
+        g = _unsqueezed(ctx, g)
         zero = x == 0
         if not zero.any():
             return g * (y / x)
@@ -503,14 +512,12 @@ class LogSumExp(Kernel):
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
         with np.errstate(divide="ignore"):
             y = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
-        ctx.save_for_backward(x, y)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else np.squeeze(y, axis=dims)
+        return _save_reduced(ctx, x, y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        g = g if ctx.keepdim else np.expand_dims(g, ctx.dims)
+        g = _unsqueezed(ctx, g)
         with np.errstate(invalid="ignore"):
             return g * np.exp(x - y)
 
@@ -529,14 +536,12 @@ class Norm2(Kernel):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         y = np.sqrt(np.sum(x * x, axis=dims, keepdims=True))
-        ctx.save_for_backward(x, y)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return y if keepdim else np.squeeze(y, axis=dims)
+        return _save_reduced(ctx, x, y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        g = g if ctx.keepdim else np.expand_dims(g, ctx.dims)
+        g = _unsqueezed(ctx, g)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(y == 0, 0.0, g / y).astype(g.dtype, copy=False)
         return scale * x
@@ -554,9 +559,8 @@ class NormP(Kernel):
         else:
             with np.errstate(divide="ignore", over="ignore"):
                 y = np.power(np.sum(np.power(a, p), axis=dims, keepdims=True), 1.0 / p)
-        ctx.save_for_backward(x, y)
-        ctx.dims, ctx.keepdim, ctx.p = dims, keepdim, p
-        return y if keepdim else np.squeeze(y, axis=dims)
+        ctx.p = p
+        return _save_reduced(ctx, x, y, dims, keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -564,7 +568,7 @@ class NormP(Kernel):
         p = ctx.p
         if p == 0:
             return np.zeros(x.shape, g.dtype)
-        g = g if ctx.keepdim else np.expand_dims(g, ctx.dims)
+        g = _unsqueezed(ctx, g)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             local = np.sign(x) * np.power(np.abs(x), p - 1) / np.power(y, p - 1)
             local = np.where((x == 0) | (y == 0), 0.0, local)
