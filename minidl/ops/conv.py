@@ -157,12 +157,34 @@ def out_grid(a, batch, out, padded, L, writeable=False):
 
 def scatter_windows(shape, dtype, kernel, stride, dilation, out, part):
     """The adjoint of reading the window view: zeros of ``shape`` with ``part(t, j, buf)``
-    put at offset j (the t-th) of every window -- added where windows overlap, written
-    straight in where they cannot. ``part`` may compute into ``buf`` and return it."""
+    put at offset j (the t-th) of every window. ``part`` may compute into ``buf`` and
+    return it.
+
+    Where windows cannot overlap each part is written straight in. Where they overlap
+    with stride > 1, adding each part through the strided view is slow (a read-modify-
+    write of scattered memory per offset), so the parts are first summed on compact
+    per-phase grids -- input position o*s + j = (o + j//s)*s + j%s lands in phase j%s at
+    o + j//s -- and each phase is then written once into its strided slice."""
+    n = len(kernel)
     dxp = np.zeros(shape, dtype)
-    view = window_view(dxp, kernel, stride, dilation, out, writeable=True)
+    lead = tuple(shape[:-n])
     overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-    buf = np.empty(view.shape[:-len(kernel)], dtype) if overlap else None
+    if overlap and any(s > 1 for s in stride) and all(d == 1 for d in dilation):
+        grid = tuple(o + (k - 1) // s for o, k, s in zip(out, kernel, stride))
+        phases, buf = {}, np.empty(lead + tuple(out), dtype)
+        for t, j in enumerate(offsets(kernel)):
+            r = tuple(a % s for a, s in zip(j, stride))
+            if r not in phases:
+                phases[r] = np.zeros(lead + grid, dtype)
+            at = tuple(slice(a // s, a // s + o) for a, s, o in zip(j, stride, out))
+            phases[r][(Ellipsis,) + at] += part(t, j, buf)
+        for r, acc in phases.items():
+            dst = dxp[(Ellipsis,) + tuple(slice(a, None, s) for a, s in zip(r, stride))]
+            m = tuple(slice(0, min(a, b)) for a, b in zip(dst.shape[-n:], grid))
+            dst[(Ellipsis,) + m] = acc[(Ellipsis,) + m]
+        return dxp
+    view = window_view(dxp, kernel, stride, dilation, out, writeable=True)
+    buf = np.empty(view.shape[:-n], dtype) if overlap else None
     for t, j in enumerate(offsets(kernel)):
         dst = view[(Ellipsis,) + j]
         if overlap:

@@ -219,12 +219,16 @@ class AvgPoolNd(Kernel):
         n = len(kernel)
         ones = (1,) * n
         pads = _pool_pads(x.shape[-n:], kernel, stride, ones, padding, out)
-        view = window_view(pad_spatial(x, pads), kernel, stride, ones, out)
-        offs = offsets(kernel)
-        acc = view[(Ellipsis,) + offs[0]].astype(np.int64 if x.dtype.kind in "iu" else x.dtype)
-        for j in offs[1:]:
-            acc += view[(Ellipsis,) + j]
         ctx.geom = (x.shape, pads, kernel, stride, out, divisor)
+        acc_dtype = np.int64 if x.dtype.kind in "iu" else x.dtype
+        if _is_global(x.shape, kernel, out, pads):
+            acc = x.sum(axis=tuple(range(-n, 0)), keepdims=True, dtype=acc_dtype)
+        else:
+            view = window_view(pad_spatial(x, pads), kernel, stride, ones, out)
+            offs = offsets(kernel)
+            acc = view[(Ellipsis,) + offs[0]].astype(acc_dtype)
+            for j in offs[1:]:
+                acc += view[(Ellipsis,) + j]
         if x.dtype.kind in "iu":  # torch truncates integer averages toward zero
             return (np.trunc(acc / divisor)).astype(x.dtype)
         return acc / divisor if isinstance(divisor, float) else np.divide(acc, divisor, out=acc)
@@ -235,10 +239,18 @@ class AvgPoolNd(Kernel):
         x_shape, pads, kernel, stride, out, divisor = ctx.geom
         n = len(kernel)
         gd = g / divisor
+        if _is_global(x_shape, kernel, out, pads):
+            return np.array(np.broadcast_to(gd, x_shape))
         padded = x_shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[-n:], pads))
         dxp = scatter_windows(padded, g.dtype, kernel, stride, (1,) * n, out,
                               lambda t, j, buf: gd)
         return dxp[crop_index(x_shape[-n:], pads)]
+
+
+def _is_global(shape, kernel, out, pads):
+    """One window covering each whole (unpadded) plane: a plain sum over trailing axes."""
+    return all(o == 1 for o in out) and tuple(kernel) == tuple(shape[-len(kernel):]) \
+        and not any(lo or hi for lo, hi in pads)
 
 
 def _avg_divisor(sizes, kernel, stride, padding, out, count_include_pad, divisor_override, dtype):
