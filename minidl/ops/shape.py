@@ -1856,9 +1856,9 @@ def _pad_index(n, lo, hi, mode):
     return np.where(p > n - 1, 2 * (n - 1) - p, p)
 
 
-def _add_runs(g, idx, axis, n):
-    """dx of ``y = take(x, idx, axis)``: dy added slab by slab over runs of +-1 steps in idx."""
-    gx = np.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], g.dtype)
+def _add_runs(gx, g, idx, axis):
+    """``gx[.., idx[j], ..] += g[.., j, ..]`` along ``axis``, slab by slab over the runs of
+    +-1 steps in ``idx`` (a pad / reflection map has only a few)."""
     j, m = 0, len(idx)
     while j < m:
         step = int(idx[j + 1] - idx[j]) if j + 1 < m else 1
@@ -1872,24 +1872,39 @@ def _add_runs(g, idx, axis, n):
         else:
             gx[_along(axis, slice(idx[k - 1], idx[j] + 1))] += np.flip(piece, axis)
         j = k
-    return gx
+
+
+_NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 class IndexPad(Kernel):
-    """Reflect / replicate / circular padding: y = x taken at a position map per dim;
-    dx adds dy back through the same maps."""
+    """Reflect / replicate / circular padding: y = x read through a position map per dim
+    (the middle of the map is the identity); dx adds dy back through the same maps."""
 
     @staticmethod
-    def forward(ctx, x, maps):
+    def forward(ctx, x, maps, mode):
         ctx.in_shape, ctx.maps = x.shape, maps
-        for axis, idx in maps:
+        if all(lo >= 0 and len(idx) - lo - x.shape[axis] >= 0 for axis, idx, lo in maps):
+            widths = [(0, 0)] * x.ndim
+            for axis, idx, lo in maps:
+                widths[axis] = (lo, len(idx) - lo - x.shape[axis])
+            return np.pad(x, widths, mode=_NP_PAD_MODE[mode])
+        for axis, idx, _ in maps:
             x = np.take(x, idx, axis=axis)
         return x
 
     @staticmethod
     def backward(ctx, g):
-        for axis, idx in reversed(ctx.maps):
-            g = _add_runs(g, idx, axis, ctx.in_shape[axis])
+        for axis, idx, lo in reversed(ctx.maps):
+            n = ctx.in_shape[axis]
+            if lo >= 0 and lo + n <= len(idx):  # the middle maps onto x unchanged: copy it
+                gx = g[_along(axis, slice(lo, lo + n))].copy()
+                _add_runs(gx, g[_along(axis, slice(0, lo))], idx[:lo], axis)
+                _add_runs(gx, g[_along(axis, slice(lo + n, None))], idx[lo + n:], axis)
+            else:
+                gx = np.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], g.dtype)
+                _add_runs(gx, g, idx, axis)
+            g = gx
         return g
 
 
@@ -1943,10 +1958,10 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"input (size {n} at dimension {axis}) is too small for padding "
                                f"({lo}, {hi}). Calculated output size: {n + lo + hi}")
         if lo or hi:
-            maps.append((axis, _pad_index(n, lo, hi, mode)))
+            maps.append((axis, _pad_index(n, lo, hi, mode), lo))
     if not maps:
         return View.apply(input, shape=input._data.shape)
-    return IndexPad.apply(input, maps=tuple(maps))
+    return IndexPad.apply(input, maps=tuple(maps), mode=mode)
 
 
 # ---------------------------------------------------------- one-hot, embedding
