@@ -11,7 +11,7 @@ from ..autograd import Kernel
 from ._util import check_tensor, promote, unbroadcast
 from .activation import softplus_array
 
-__all__ = ["binary_cross_entropy_with_logits", "kl_div"]
+__all__ = []  # torch's top-level loss functions take integer reduction codes: F only
 
 TENSOR_METHODS = {}
 FUNCTIONAL = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss",

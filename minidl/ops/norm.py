@@ -10,7 +10,9 @@ import numpy as np
 from ..autograd import Kernel
 from ._util import check_tensor
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
+# torch.batch_norm / torch.instance_norm take their arguments in another order than the
+# functional forms, so only the names whose top-level signatures agree are exported there.
+__all__ = ["layer_norm", "group_norm", "rms_norm"]
 
 TENSOR_METHODS = {}
 FUNCTIONAL = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
