@@ -1437,41 +1437,6 @@ def take(input, index):
     return _getitem(reshape(input, (-1,)), _index_array(index, "take"))
 
 
-class Scatter(Kernel):
-    """y = x with y[.., index, ..] = src (``add``: +=); dx = dy (zeroed where written
-    unless adding), dsrc = dy gathered at index."""
-
-    @staticmethod
-    def forward(ctx, x, src, index, dim, add, inplace):
-        key = _grid_index(index, dim)
-        ctx.key, ctx.add, ctx.src_shape = key, add, np.shape(src)
-        out = x if inplace else x.copy()
-        if np.ndim(src):
-            src = src[tuple(slice(0, s) for s in index.shape)]
-        if add:
-            _add_at(out, key, src)
-        else:
-            out[key] = src
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        gx = gsrc = None
-        if ctx.needs_input_grad[0]:
-            gx = g
-            if not ctx.add:
-                gx = g.copy()
-                gx[ctx.key] = 0
-        if ctx.needs_input_grad[1]:
-            picked = g[ctx.key]
-            if len(ctx.src_shape) == 0:
-                gsrc = picked.sum()
-            else:
-                gsrc = np.zeros(ctx.src_shape, g.dtype)
-                gsrc[tuple(slice(0, s) for s in picked.shape)] = picked
-        return gx, gsrc
-
-
 def _scatter_args(input, dim, index, src, value, fn, reduce):
     if reduce is not None:
         raise NotImplementedError(f"{fn}(reduce={reduce!r}) is not supported by minidl; use "
@@ -1487,38 +1452,40 @@ def _scatter_args(input, dim, index, src, value, fn, reduce):
             raise RuntimeError(f"{fn}(): Index tensor must have the same number of dimensions "
                                f"as src tensor")
         idx, d = _check_gather_index(input, dim, index, fn, src if src.ndim else None)
+        if src.ndim and src.shape != idx.shape:  # only the part that index covers is read
+            src = _getitem(src, tuple(slice(0, s) for s in idx.shape))
     else:
         idx, d = _check_gather_index(input, dim, index, fn)
         src = np.asarray(src, dtype=input._data.dtype)
-    return idx, d, src
+    if input.ndim == 0:
+        raise RuntimeError(f"{fn}(): scatter into a 0-d tensor is not supported; reshape it to "
+                           f"1-D first")
+    return (None, _grid_index(idx, d)), src
 
 
+# scatter is index_put at the positions (i, .., index[i, .., k], .., k) of every index entry
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """A copy of ``input`` with ``src`` (tensor or number) written at ``index`` along ``dim``."""
     check_tensor(input, "scatter")
-    idx, d, src = _scatter_args(input, dim, index, src, value, "scatter", reduce)
-    return Scatter.apply(input, src, index=idx, dim=d, add=False, inplace=False)
+    key, src = _scatter_args(input, dim, index, src, value, "scatter", reduce)
+    return IndexPut.apply(input, src, key=key, accumulate=False, inplace=False)
 
 
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
     check_tensor(input, "scatter_add")
-    idx, d, src = _scatter_args(input, dim, index, src, None, "scatter_add", None)
-    return Scatter.apply(input, src, index=idx, dim=d, add=True, inplace=False)
-
-
-def _scatter_into(self, src, idx, d, add):
-    return Scatter.apply(self, src, index=idx, dim=d, add=add, inplace=True)
+    key, src = _scatter_args(input, dim, index, src, None, "scatter_add", None)
+    return IndexPut.apply(input, src, key=key, accumulate=True, inplace=False)
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
-    idx, d, src = _scatter_args(self, dim, index, src, value, "scatter_", reduce)
-    return _write(self, _scatter_into, src, idx, d, False)
+    key, src = _scatter_args(self, dim, index, src, value, "scatter_", reduce)
+    return _write(self, _index_put_into, key, src, False)
 
 
 def scatter_add_(self, dim, index, src):
-    idx, d, src = _scatter_args(self, dim, index, src, None, "scatter_add_", None)
-    return _write(self, _scatter_into, src, idx, d, True)
+    key, src = _scatter_args(self, dim, index, src, None, "scatter_add_", None)
+    return _write(self, _index_put_into, key, src, True)
 
 
 class IndexSelect(Kernel):
