@@ -16,3 +16,4 @@ from .normalization import LayerNorm, GroupNorm, RMSNorm  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .loss import *  # noqa: F401,F403
 from . import utils  # noqa: F401
+from . import modules  # noqa: F401

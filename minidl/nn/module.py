@@ -326,7 +326,8 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor(np.zeros_like(p.grad._data))
+                    p.grad.detach_()
+                    p.grad._set_data_(0)
 
     def apply(self, fn):
         """Call ``fn`` on every child (recursively) then on this module; returns self."""

@@ -471,3 +471,14 @@ def test_training_step_equals_torch():
         t_losses.append(lt.item())
     np.testing.assert_allclose(m_losses, t_losses, rtol=1e-4)
     assert m_losses[-1] < m_losses[0]
+
+
+def test_torch_module_paths_resolve():
+    from minidl.nn.modules.conv import Conv2d
+    from minidl.nn.modules.loss import _Loss
+    from minidl.nn.modules.module import Module
+    from minidl.nn.modules.utils import _pair
+    from minidl.nn.parameter import Parameter
+    assert Conv2d is nn.Conv2d and Module is nn.Module and Parameter is nn.Parameter
+    assert issubclass(nn.MSELoss, _Loss) and _pair(3) == (3, 3)
+    assert nn.modules.Linear is nn.Linear
