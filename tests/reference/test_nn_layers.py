@@ -122,6 +122,16 @@ LAYERS = [
     ("Unflatten", (1, (2, 3)), {}, [(4, 6)]),
     ("PReLU", (), {}, [(3, 4)]),
     ("PReLU", (3,), {"init": 0.1}, [(2, 3, 4)]),
+    ("ZeroPad2d", ((1, 2, 0, 3),), {}, [(2, 3, 4, 4)]),
+    ("ZeroPad1d", (2,), {}, [(2, 3, 4)]),
+    ("ConstantPad2d", (1, 0.5), {}, [(1, 2, 3, 3)]),
+    ("ConstantPad1d", ((0, 2), -1.0), {}, [(2, 5)]),
+    ("ReflectionPad2d", ((2, 1, 1, 2),), {}, [(1, 2, 4, 5)]),
+    ("ReflectionPad1d", (2,), {}, [(2, 3, 5)]),
+    ("ReplicationPad2d", (2,), {}, [(1, 2, 3, 3)]),
+    ("ReplicationPad1d", ((1, 3),), {}, [(2, 2, 4)]),
+    ("CircularPad2d", (1,), {}, [(1, 2, 3, 4)]),
+    ("CircularPad1d", ((2, 1),), {}, [(2, 3, 4)]),
 ]
 
 
@@ -442,7 +452,9 @@ def test_layer_reprs_match_torch():
              ("InstanceNorm2d", (3,), {}), ("RMSNorm", (4,), {}), ("Flatten", (), {}),
              ("Unflatten", (1, (2, 5)), {}), ("Identity", (), {}), ("CrossEntropyLoss", (), {}),
              ("MSELoss", (), {}), ("ReLU", (), {}), ("Tanh", (), {}), ("GLU", (), {}),
-             ("Softshrink", (), {})]
+             ("Softshrink", (), {}), ("ZeroPad2d", (1,), {}), ("ZeroPad1d", (2,), {}),
+             ("ConstantPad2d", (1, 0.5), {}), ("ReflectionPad1d", (2,), {}),
+             ("ReplicationPad2d", ((1, 0, 2, 0),), {}), ("CircularPad1d", (1,), {})]
     for name, args, kwargs in specs:
         md, tl = _both(name, *args, **kwargs)
         assert repr(md) == repr(tl), name
