@@ -587,6 +587,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         if p != "fro":
             raise NotImplementedError(f"norm(p={p!r}) is not supported: use p='fro' or a number "
                                       f"(matrix norms such as 'nuc' live in minidl.linalg)")
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               f"{' '.join(map(str, dim))} (norm(p='fro') takes one or two dims)")
         p = 2
     dims = _dims(dim, input.ndim, "norm")
     k = builtins.bool(keepdim)

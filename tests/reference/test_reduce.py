@@ -279,7 +279,9 @@ HYP_OPS = {
     "std": lambda lib, x, d, k: (x.std(d, keepdim=k) if _count(x, d) > 1 else
                                  lib.std(x, d, keepdim=k, correction=0)),
     "logsumexp": lambda lib, x, d, k: lib.logsumexp(x, d, k),
-    "norm": lambda lib, x, d, k: lib.norm(x, dim=d, keepdim=k),
+    "norm": lambda lib, x, d, k: lib.norm(x, 2, d, keepdim=k),
+    "norm_fro": lambda lib, x, d, k: lib.norm(x, dim=d[:2], keepdim=k),
+    "norm_p3": lambda lib, x, d, k: x.norm(3, d, k),
     "prod": lambda lib, x, d, k: x.prod(d[0], keepdim=k),
     "max": lambda lib, x, d, k: lib.max(x, d[0], k),
     "cumsum": lambda lib, x, d, k: lib.cumsum(x, d[0]),
@@ -345,6 +347,8 @@ def test_other_reduction_errors():
         x.prod((0, 1))
     with pytest.raises(TypeError):
         minidl.sum([1, 2])
+    with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+        minidl.zeros(2, 3, 4).norm(dim=(0, 1, 2))
     with pytest.raises(RuntimeError, match="unbiased and correction"):
         minidl.var(x, 0, unbiased=True, correction=1)
 
