@@ -307,8 +307,9 @@ class Module:
         """Set training mode on this module and all descendants (Dropout, BatchNorm care)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for m in self.children():  # through train() itself, so that overrides apply
+            m.train(mode)
         return self
 
     def eval(self):

@@ -217,6 +217,13 @@ def test_train_eval_requires_grad_zero_grad(nets):
     assert m.training and not m.blocks[0].bn.training
     with pytest.raises(ValueError, match="training mode is expected to be boolean"):
         m.train("no")
+
+    class FrozenBN(nn.BatchNorm1d):
+        def train(self, mode=True):  # an override is honoured when the parent switches mode
+            return super().train(False)
+    net = nn.Sequential(nn.Linear(2, 2), FrozenBN(2))
+    net.train()
+    assert net.training and net[0].training and not net[1].training
     m.requires_grad_(False)
     assert not any(p.requires_grad for p in m.parameters())
     m.requires_grad_()
