@@ -108,6 +108,7 @@ LAYERS = [
     ("AdaptiveMaxPool2d", (2,), {}, [(2, 3, 5, 5)]),
     ("Embedding", (10, 4), {"padding_idx": 2}, [np.array([[1, 2, 3], [9, 2, 2]])]),
     ("Embedding", (10, 4), {"padding_idx": -1}, [np.array([4, 9, 4])]),
+    ("Embedding", (10, 4), {"max_norm": 1.0}, [np.array([[1, 2], [1, 5]])]),
     ("LayerNorm", (4,), {}, [(3, 5, 4)]),
     ("LayerNorm", ((3, 4),), {"elementwise_affine": False}, [(2, 3, 4)]),
     ("LayerNorm", (4,), {"bias": False, "eps": 1e-3}, [(3, 4)]),
