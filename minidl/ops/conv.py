@@ -28,13 +28,13 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Kernel
-from ..tensor import Tensor
 from ._util import check_tensor
 
-__all__ = ["conv1d", "conv2d", "conv3d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d"]
 
 TENSOR_METHODS = {}
-FUNCTIONAL = ["conv1d", "conv2d", "conv3d"]
+FUNCTIONAL = list(__all__)
 
 
 # ------------------------------------------------------------------ shared window tools
@@ -251,7 +251,7 @@ class ConvNd(Kernel):
                                dilation, out)
         ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
-        ctx.geom = (x.shape, xp.shape, padding, kernel, stride, dilation, out, groups, L)
+        ctx.geom = (x.shape, padding, stride, dilation, L)
         ctx.batched, ctx.w_shape = batched, w.shape
         res = channels_second(y, b)
         return res if batched else res[0]
@@ -260,61 +260,120 @@ class ConvNd(Kernel):
     def backward(ctx, g):
         """dW = dY cols^T, db = sum dY, dX = W^T * dY (the transposed convolution)."""
         cols, w = ctx.saved_tensors
-        x_shape, xp_shape, padding, kernel, stride, dilation, out, groups, L = ctx.geom
+        x_shape, padding, stride, dilation, L = ctx.geom
         if not ctx.batched:
             g = g[None]
-        N, F = g.shape[:2]
-        gx = gw = gb = None
+        gx = gw = gb = gm = None
         if ctx.needs_input_grad[2]:
-            gb = g.reshape(N, F, -1).sum(axis=2).sum(axis=0)
-        gm = None
+            gb = channel_sum(g)
         if ctx.needs_input_grad[1]:
-            # cols (CK, NL) @ dY^T (NL, F): BLAS is fastest with the long N*L axis inner.
-            gm = dy_columns(g, xp_shape[2:], out, L).reshape(groups, F // groups, N * L)
-            gw = np.matmul(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(ctx.w_shape)
+            gm = dy_columns(g, padded_sizes(x_shape, padding), L)
+            gw = weight_grad(cols, gm, ctx.w_shape)
         if ctx.needs_input_grad[0]:
-            gx = conv_input_grad(g, gm, w, x_shape, xp_shape, padding, stride, dilation, out, L)
+            gx = conv_input_grad(g, w, x_shape, padding, stride, dilation, gm, L)
             if not ctx.batched:
                 gx = gx[0]
         return gx, gw, gb
 
 
-def dy_columns(g, padded, out, L):
+def padded_sizes(shape, pads):
+    return tuple(s + lo + hi for s, (lo, hi) in zip(shape[-len(pads):], pads))
+
+
+def channel_sum(g):
+    """Sum of (N, F, *O) over everything but F (the bias gradient), by contiguous reductions."""
+    return g.reshape(g.shape[0], g.shape[1], -1).sum(axis=2).sum(axis=0)
+
+
+def dy_columns(g, padded, L):
     """dY (N, F, *O) in the columns' layout (F, N * L), zero at the dropped positions."""
-    N, F = g.shape[:2]
+    N, F, out = g.shape[0], g.shape[1], g.shape[2:]
     gm = (np.zeros if L != int(np.prod(out)) else np.empty)((F, N * L), g.dtype)
     out_grid(gm, N, out, padded, L, writeable=True)[...] = np.swapaxes(g, 0, 1)
     return gm
 
 
-def conv_input_grad(g, gm, w, x_shape, xp_shape, padding, stride, dilation, out, L):
-    """dX of a convolution: the transposed convolution of dY with the weights.
+def weight_grad(cols, gm, w_shape):
+    """dW = dY cols^T per group; BLAS is fastest as cols (CK, NL) @ dY^T (NL, F)."""
+    groups = cols.shape[0]
+    gm = gm.reshape(groups, w_shape[0] // groups, -1)
+    return np.matmul(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
+
+
+def conv_input_grad(g, w, x_shape, padding, stride, dilation, gm=None, L=None):
+    """dX of a convolution (N, C, *S) -> (N, F, *O): the transposed convolution of dY.
 
     With stride 1 it is itself a convolution -- of dY, padded by d(k-1) - pad, with the
     flipped, channel-transposed kernel -- and that is the cheaper route when the kernel
-    has no more output than input channels. Otherwise scatter dcols = W^T dY (col2im);
-    ``gm`` is dY in the columns' layout if the caller already has it."""
-    kernel = w.shape[2:]
+    has no more output than input channels. Otherwise scatter dcols = W^T dY (col2im).
+    ``gm``, ``L``: dY in the columns' layout, if the caller already has it."""
+    kernel, out = w.shape[2:], g.shape[2:]
     F, Cg = w.shape[:2]
-    groups = x_shape[1] // Cg
-    n = len(kernel)
-    back = tuple((d * (k - 1) - lo, d * (k - 1) - hi)
-                 for k, d, (lo, hi) in zip(kernel, dilation, padding))
+    groups, n = x_shape[1] // Cg, len(kernel)
+    back = tuple((d * (k - 1) - lo, s - o + lo)
+                 for k, d, (lo, _), s, o in zip(kernel, dilation, padding, x_shape[2:], out))
     if all(s == 1 for s in stride) and F <= Cg * groups and min(min(b) for b in back) >= 0:
         wf = w.reshape((groups, F // groups, Cg) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * n]
         wf = np.ascontiguousarray(np.swapaxes(wf, 1, 2)).reshape(groups, Cg, -1)
         dx, _, _ = gemm_conv(pad_spatial(g, back), wf, kernel, stride, dilation, tuple(x_shape[2:]))
         return channels_second(dx)
+    padded = (x_shape[0], x_shape[1]) + padded_sizes(x_shape, padding)
     if gm is None:
-        gm = dy_columns(g, xp_shape[2:], out, L)
+        L = run_length(padded[2:], stride, out) or int(np.prod(out))
+        gm = dy_columns(g, padded[2:], L)
     dcols = np.matmul(w.reshape(groups, F // groups, -1).transpose(0, 2, 1),
                       gm.reshape(groups, F // groups, -1))                   # (G, CgK, NL)
-    dxp = col2im(dcols, xp_shape, kernel, stride, dilation, out, L)          # (N, C, *S)
+    dxp = col2im(dcols, padded, kernel, stride, dilation, out, L)            # (N, C, *S)
     return np.ascontiguousarray(dxp[crop_index(x_shape[2:], padding)])
 
 
-def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
-    """Validate torch's conv arguments and run ``ConvNd``."""
+class ConvTransposeNd(Kernel):
+    """y = W^T x + b: the adjoint (input gradient) of the convolution whose weight is w."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, *, stride, padding, dilation, groups, out):
+        batched = x.ndim == w.ndim
+        if not batched:
+            x = x[None]
+        y_shape = (x.shape[0], w.shape[1] * groups) + tuple(out)
+        y = conv_input_grad(x, w, y_shape, padding, stride, dilation)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * len(out))
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        ctx.geom = (padding, stride, dilation)
+        ctx.batched, ctx.w_shape, ctx.x_sizes = batched, w.shape, x.shape[2:]
+        return y if batched else y[0]
+
+    @staticmethod
+    def backward(ctx, g):
+        """dX = W * dY (the convolution), dW = x (dY's columns)^T, db = sum dY."""
+        x, w = ctx.saved_tensors
+        padding, stride, dilation = ctx.geom
+        if not ctx.batched:
+            g = g[None]                       # (x was saved with its batch axis)
+        kernel, groups = ctx.w_shape[2:], g.shape[1] // ctx.w_shape[1]
+        gp = pad_spatial(g, padding)
+        out = ctx.x_sizes   # output_padding >= stride leaves windows that no input reached
+        cols, L = im2col(gp, kernel, stride, dilation, out, groups)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[2]:
+            gb = channel_sum(g)
+        if ctx.needs_input_grad[1]:
+            gw = weight_grad(cols, dy_columns(x, gp.shape[2:], L), ctx.w_shape)
+        if ctx.needs_input_grad[0]:
+            wg = w.reshape(groups, w.shape[0] // groups, -1)
+            y = out_grid(np.matmul(wg, cols).reshape(w.shape[0], -1), g.shape[0], out,
+                         gp.shape[2:], L)
+            gx = channels_second(y)
+            if not ctx.batched:
+                gx = gx[0]
+        return gx, gw, gb
+
+
+# ------------------------------------------------------------------ argument checking
+def _check_conv_args(fn, n, input, weight, bias, stride, dilation, groups):
+    """Checks shared by convolution and transposed convolution; (stride, dilation, groups)."""
     check_tensor(input, fn, "input")
     check_tensor(weight, fn, "weight")
     if bias is not None:
@@ -323,9 +382,8 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {fn}, "
                            f"but got input of size: {fmt_size(input.shape)}")
     if weight.ndim != n + 2:
-        raise RuntimeError(f"{fn}(): expected weight to be {n + 2}-dimensional (out_channels, "
-                           f"in_channels/groups, *kernel_size), but got weight of size "
-                           f"{fmt_size(weight.shape)}")
+        raise RuntimeError(f"{fn}(): expected weight to be {n + 2}-dimensional, but got weight "
+                           f"of size {fmt_size(weight.shape)}")
     dt = input._data.dtype
     if weight._data.dtype != dt:
         raise RuntimeError(f"{fn}(): input type ({input.dtype.name}) and weight type "
@@ -346,7 +404,33 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
         raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
     if groups <= 0:
         raise RuntimeError(f"{fn}(): non-positive groups is not supported, got groups={groups}")
-    groups = int(groups)
+    if weight.shape[0] % groups or weight.shape[0] == 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"(and at least 1) at dimension 0, but got weight of size "
+                           f"{fmt_size(weight.shape)} instead")
+    return stride, dilation, int(groups)
+
+
+def _check_channels(input, weight, bias, groups, n, transposed):
+    """Input channels against the weight; bias length against the output channels."""
+    expect = weight.shape[0] if transposed else weight.shape[1] * groups
+    c_out = weight.shape[1] * groups if transposed else weight.shape[0]
+    C = input.shape[-n - 1]
+    given = f"Given transposed=1, weight" if transposed else f"Given groups={groups}, weight"
+    if C != expect:
+        raise RuntimeError(f"{given} of size {fmt_size(weight.shape)}, expected "
+                           f"input{fmt_size(input.shape)} to have {expect} channels, but got "
+                           f"{C} channels instead")
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise RuntimeError(f"Given {'transposed=1, ' if transposed else ''}weight of size "
+                           f"{fmt_size(weight.shape)}, expected bias to be 1-dimensional with "
+                           f"{c_out} elements, but got bias of size {fmt_size(bias.shape)} instead")
+
+
+def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
+    """Validate torch's conv arguments and run ``ConvNd``."""
+    stride, dilation, groups = _check_conv_args(fn, n, input, weight, bias, stride, dilation,
+                                                groups)
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
@@ -365,22 +449,8 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
         if min(p) < 0:
             raise RuntimeError(f"{fn}(): negative padding is not supported, got padding={list(p)}")
         pads = tuple((v, v) for v in p)
-    F, Cg = weight.shape[:2]
-    C = input.shape[-n - 1]
-    where = f"input{fmt_size(input.shape)}"
-    if F % groups or F == 0:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"(and at least 1) at dimension 0, but got weight of size "
-                           f"{fmt_size(weight.shape)} instead")
-    if C != Cg * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {fmt_size(weight.shape)}, "
-                           f"expected {where} to have {Cg * groups} channels, but got {C} "
-                           f"channels instead")
-    if bias is not None and tuple(bias.shape) != (F,):
-        raise RuntimeError(f"Given weight of size {fmt_size(weight.shape)}, expected bias to be "
-                           f"1-dimensional with {F} elements, but got bias of size "
-                           f"{fmt_size(bias.shape)} instead")
-    padded = [s + lo + hi for s, (lo, hi) in zip(input.shape[-n:], pads)]
+    _check_channels(input, weight, bias, groups, n, transposed=False)
+    padded = padded_sizes(input.shape, pads)
     extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     if any(p < e for p, e in zip(padded, extent)):
         raise RuntimeError(f"{fn}(): Calculated padded input size per channel: "
@@ -389,6 +459,35 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
                            f"than actual input size")
     return ConvNd.apply(input, weight, bias, stride=stride, padding=pads, dilation=dilation,
                         groups=groups)
+
+
+def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding, groups,
+                    dilation):
+    """Validate torch's transposed-conv arguments and run ``ConvTransposeNd``."""
+    stride, dilation, groups = _check_conv_args(fn, n, input, weight, bias, stride, dilation,
+                                                groups)
+    if isinstance(padding, str):
+        raise TypeError(f"{fn}(): argument 'padding' must be an int or a tuple of {n} ints, "
+                        f"not str")
+    padding = ntuple(padding, n, "padding", fn)
+    output_padding = ntuple(output_padding, n, "output_padding", fn)
+    if min(padding) < 0 or min(output_padding) < 0:
+        raise RuntimeError(f"{fn}(): negative padding is not supported, got padding="
+                           f"{list(padding)}, output_padding={list(output_padding)}")
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{fn}(): output padding must be smaller than either stride or "
+                           f"dilation, but got output_padding={list(output_padding)}, "
+                           f"stride={list(stride)}, dilation={list(dilation)}")
+    _check_channels(input, weight, bias, groups, n, transposed=True)
+    out = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
+                zip(input.shape[-n:], stride, padding, dilation, weight.shape[2:], output_padding))
+    if min(out) <= 0:
+        raise RuntimeError(f"{fn}(): Given input size per channel: {fmt_size(input.shape[-n:])}, "
+                           f"calculated output size per channel: {fmt_size(out)}. Output size "
+                           f"is too small")
+    return ConvTransposeNd.apply(input, weight, bias, stride=stride,
+                                 padding=tuple((p, p) for p in padding), dilation=dilation,
+                                 groups=groups, out=out)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -405,6 +504,30 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation of (N, C, D, H, W) or (C, D, H, W) ``input``."""
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """1-D transposed convolution of (N, C_in, L) ``input`` with (C_in, C_out/groups, K)
+    ``weight``: output length (L - 1) * stride - 2 * padding + dilation * (K - 1) +
+    output_padding + 1."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-D transposed convolution ("deconvolution") of (N, C_in, H, W) ``input`` with
+    (C_in, C_out/groups, kH, kW) ``weight``: the gradient of conv2d with respect to its input."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-D transposed convolution of (N, C_in, D, H, W) ``input``."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
 
 
 # Pooling lives in pool.py (it imports the window tools above); the family is exported here.

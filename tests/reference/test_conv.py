@@ -87,6 +87,7 @@ def test_torch_level_names_and_grad_subsets():
     rng = np.random.default_rng(3)
     x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     assert minidl.conv2d is F.conv2d and minidl.conv1d is F.conv1d
+    assert minidl.conv_transpose2d is F.conv_transpose2d
     # gradient only for the weight (input is data), and only for the input (frozen weight)
     for req in ([False, True, True], [True, False, False]):
         mx, mw, mb = (minidl.tensor(a).requires_grad_(r) for a, r in zip((x, w, b), req))
@@ -99,7 +100,7 @@ def test_torch_level_names_and_grad_subsets():
                 np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-10)
 
 
-def test_empty_batch_and_integer_input():
+def test_empty_batch_and_integer_input(layout):
     w = np.arange(2 * 3 * 2 * 2).reshape(2, 3, 2, 2)
     out = F.conv2d(minidl.zeros(0, 3, 5, 5, dtype=minidl.float64), minidl.tensor(w, dtype=minidl.float64))
     assert tuple(out.shape) == (0, 2, 4, 4)
@@ -126,6 +127,64 @@ def test_gradcheck(fn, xs, ws, kw, layout):
     f = getattr(F, fn)
     gradcheck(lambda x, w, b: f(x, w, b, **kw),
               [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])])
+
+
+TRANSPOSED = [
+    ("conv_transpose2d", (2, 4, 5, 5), (4, 3, 3, 3), {}),
+    ("conv_transpose2d", (2, 4, 5, 5), (4, 3, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose2d", (2, 4, 5, 4), (4, 2, 3, 2), dict(stride=(2, 3), padding=(2, 0),
+                                                          dilation=(1, 2), output_padding=(1, 2))),
+    ("conv_transpose2d", (2, 4, 5, 5), (4, 3, 3, 3), dict(groups=2, padding=3)),
+    ("conv_transpose2d", (2, 4, 6, 6), (4, 1, 4, 4), dict(groups=4, stride=2, padding=1)),
+    ("conv_transpose2d", (2, 3, 4, 4), (3, 5, 2, 2), dict(dilation=3, output_padding=2)),
+    ("conv_transpose2d", (4, 5, 5), (4, 3, 3, 3), dict(stride=2)),                 # unbatched
+    ("conv_transpose1d", (2, 4, 7), (4, 3, 4), dict(stride=3, padding=1, output_padding=2)),
+    ("conv_transpose3d", (2, 2, 3, 4, 3), (2, 3, 2, 3, 2), dict(stride=(1, 2, 2), padding=(0, 1, 1))),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, xs, ws, kw", TRANSPOSED, ids=str)
+def test_conv_transpose(name, xs, ws, kw, dtype, layout):
+    rng = np.random.default_rng(6)
+    groups = kw.get("groups", 1)
+    inputs = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[1] * groups)]
+    compare(lambda *a: getattr(F, name)(*a, **kw), lambda *a: getattr(TF, name)(*a, **kw), inputs,
+            dtype=dtype, noncontiguous=True)
+
+
+@pytest.mark.parametrize("name, xs, ws, kw", [
+    ("conv_transpose2d", (1, 2, 3, 3), (2, 2, 3, 2), dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose1d", (2, 2, 4), (2, 1, 3), dict(groups=2, dilation=2)),
+], ids=str)
+def test_conv_transpose_gradcheck(name, xs, ws, kw, layout):
+    rng = np.random.default_rng(7)
+    f = getattr(F, name)
+    gradcheck(lambda x, w, b: f(x, w, b, **kw), [rng.standard_normal(xs), rng.standard_normal(ws),
+                                                 rng.standard_normal(ws[1] * kw.get("groups", 1))])
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(x=(2, 5, 5, 5)), r"Given transposed=1, weight of size \[4, 3, 3, 3\], expected "
+     r"input\[2, 5, 5, 5\] to have 4 channels, but got 5 channels instead"),
+    (dict(output_padding=1), r"output padding must be smaller than either stride or dilation"),
+    (dict(b=(4,)), r"expected bias to be 1-dimensional with 3 elements"),
+    (dict(groups=3), r"Given groups=3, expected weight to be divisible by 3"),
+], ids=str)
+def test_conv_transpose_bad_arguments(kw, match):
+    kw = dict(kw)
+    x = np.zeros(kw.pop("x", (2, 4, 5, 5)), np.float32)
+    w = np.zeros((4, 3, 3, 3), np.float32)
+    b = kw.pop("b", None)
+    b = None if b is None else np.zeros(b, np.float32)
+    with pytest.raises(RuntimeError):
+        TF.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w),
+                            None if b is None else torch.from_numpy(b), **kw)
+    with pytest.raises(RuntimeError, match=match):
+        F.conv_transpose2d(minidl.from_numpy(x), minidl.from_numpy(w),
+                           None if b is None else minidl.from_numpy(b), **kw)
+    with pytest.raises(TypeError, match="'padding' must be an int or a tuple"):
+        F.conv_transpose2d(minidl.from_numpy(x), minidl.from_numpy(w), padding="same")
 
 
 BAD = [
