@@ -468,3 +468,13 @@ def test_conv_padding_validation():
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
+
+
+def test_dropout_kernels_gradcheck_with_fixed_masks():
+    from minidl.ops.activation import AlphaDropout, Dropout
+    rng = np.random.default_rng(0)
+    mask = (rng.random((3, 4)) > 0.5) * 2.0
+    gradcheck(lambda x: Dropout.apply(x, mask), [rng.standard_normal((3, 4))])
+    keep = rng.random((3, 4)) > 0.3
+    gradcheck(lambda x: AlphaDropout.apply(x, keep, a=1.2, b=0.1, fill=-1.7),
+              [rng.standard_normal((3, 4))])
