@@ -1,4 +1,4 @@
-"""Convolution over 1, 2 or 3 spatial dimensions (``conv1d``, ``conv2d``, ``conv3d``).
+"""Convolution over 1, 2 or 3 spatial dimensions: ``conv{1,2,3}d``, ``conv_transpose{1,2,3}d``.
 
 One N-d implementation serves every dimensionality. Its tool is the *window view*: for a
 (padded) input ``xp`` of shape (N, C, *S), ``window_view`` is a strided view of shape
@@ -8,18 +8,22 @@ One N-d implementation serves every dimensionality. Its tool is the *window view
 
 Convolution (cross-correlation, as in torch) is then one GEMM -- im2col:
 
-    cols[c, j, (n, o)] = windows[n, c, o, j]        copied once into BLAS-friendly order
-    y[n, f, o] = sum_{c, j} w[f, c, j] cols[c, j, (n, o)] + b[f]         (per group)
+    cols[(c, j), (n, o)] = windows[n, c, o, j]      copied once into BLAS-friendly order
+    y[n, f, o] = sum_{c, j} w[f, c, j] cols[(c, j), (n, o)] + b[f]        (per group)
 
 and its gradients are two more GEMMs and a scatter:
 
-    dw[f, c, j] = sum_{n, o} dy[n, f, o] cols[c, j, (n, o)]              dW = dY . cols^T
-    db[f]       = sum_{n, o} dy[n, f, o]
-    dcols       = w^T dy,    dx = col2im(dcols)                           (transposed conv)
+    dW = dY cols^T                  dw[f, c, j] = sum_{n, o} dy[n, f, o] cols[(c, j), (n, o)]
+    db = sum_{n, o} dY
+    dX = col2im(W^T dY)             (the transposed convolution)
 
-where ``col2im`` adds every column back onto the input position it was read from (one
-vectorised add per kernel offset j; no loop over pixels, channels or batch).
-Pooling (``minidl.ops.pool``) reuses the same window view.
+``col2im`` adds every column back onto the input position it was read from, one
+vectorised add per kernel offset j -- never a loop over pixels, channels or batch.
+With stride 1, dX is itself a convolution of dY with the flipped kernel, which is the
+cheaper route when F <= C. A transposed convolution is the same pair read backwards:
+its forward is a convolution's dX and its dX a convolution's forward.
+
+Pooling (``minidl.ops.pool``) reuses the window view and ``scatter_windows``.
 """
 import itertools
 import numbers

@@ -7,10 +7,12 @@ pass per offset, so no loop ever runs over pixels, channels or batch elements:
     max:  y[o] = max_j xp[o*s + j*d]          dx[o*s + j*d] += dy[o]  for j = argmax (first)
     avg:  y[o] = sum_j xp[o*s + j] / div[o]   dx[o*s + j]   += dy[o] / div[o]  for every j
 
-When windows tile the input (kernel == stride, no padding) the view is just a reshape of
-the input. Adaptive pooling uses torch's bins [floor(o*S/O), ceil((o+1)*S/O)); when S is a
-multiple of O they are ordinary windows, otherwise the average is a product with a small
-averaging matrix per axis and the maximum gathers the (ragged) bins with fancy indexing.
+The backward passes put each offset's share back with ``conv.scatter_windows``. When
+windows tile the input (kernel == stride, no padding) the view is just a reshape of the
+input and the shares are written, not added; one window per plane is a plain sum.
+Adaptive pooling uses torch's bins [floor(o*S/O), ceil((o+1)*S/O)): when S is a multiple
+of O they are ordinary windows, otherwise the average is a product with a small averaging
+matrix per axis and the maximum gathers the (ragged) bins with fancy indexing.
 """
 import numbers
 
