@@ -287,18 +287,24 @@ class Tensor:
                 result = fn(self, *args, **kwargs)
         r = result._data
         if r.dtype != self._data.dtype and not np.can_cast(r.dtype, self._data.dtype, "same_kind"):
-            raise RuntimeError(f"result type {as_dtype(r.dtype).name} can't be cast to the "
-                               f"desired output type {self.dtype.name}")
+            raise RuntimeError(f"result type {_SCALAR_NAMES[as_dtype(r.dtype).name]} can't be cast "
+                               f"to the desired output type {_SCALAR_NAMES[self.dtype.name]}")
         if r.shape != self._data.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(r.shape)}")
+        self._vc[0] += 1
         if recording:
             self._data = r.astype(self._data.dtype, copy=False)
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
             self.requires_grad = result.requires_grad
+            node = result.grad_fn
+            if node is not None and node._versions:
+                # self's old memory is never written again (it was rebound, not overwritten);
+                # the result's memory is now self's, so it is guarded by self's counter.
+                node._versions = [(self._vc, self._vc[0], what) if c is result._vc else (c, v, what)
+                                  for c, v, what in node._versions if c is not self._vc]
         else:
             np.copyto(self._data, r, casting="unsafe")
-        self._vc[0] += 1
         return self
 
     def _set_data_(self, array):
@@ -324,6 +330,10 @@ class Tensor:
         return f"tensor({inner})"
 
     __str__ = __repr__
+
+
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
 
 
 def _rebuild(data, requires_grad):

@@ -110,8 +110,11 @@ def result_type(*operands):
         if not g:
             continue
         promoted = g[0]
-        for d in g[1:]:
-            promoted = _BY_NP[np.promote_types(promoted.np, d.np)]
+        for d in g[1:]:  # within a group the higher category wins outright (int64 + float32 -> float32)
+            if category(d) != category(promoted):
+                promoted = d if category(d) > category(promoted) else promoted
+            else:
+                promoted = _BY_NP[np.promote_types(promoted.np, d.np)]
         if g is groups[2]:  # a scalar keeps its category, the size comes from the default
             promoted = {0: bool, 1: int64, 2: get_default_dtype()}[category(promoted)]
         if result is None:
