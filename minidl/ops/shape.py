@@ -240,12 +240,13 @@ def reshape(input, shape):
         return Reshape.apply(input, shape=shape)
 
 
-def _reshape_method(self, *shape):
-    return reshape(self, _int_tuple(shape, "reshape", "shape"))
+def _reshape_method(self, *shape, **kwargs):
+    return reshape(self, _int_tuple(shape or (kwargs.pop("shape"),), "reshape", "shape"))
 
 
-def view(self, *shape):
+def view(self, *shape, **kwargs):
     """A view of ``self`` with ``shape``; an error where that would need a copy."""
+    shape = shape or (kwargs.pop("size"),)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, Tensor)):
         raise NotImplementedError("Tensor.view(dtype) is not supported by minidl")
     return View.apply(self, shape=_infer_shape(_int_tuple(shape, "view"), self._data.size))
@@ -334,8 +335,8 @@ def permute(input, dims):
     return Permute.apply(input, dims=wrapped)
 
 
-def _permute_method(self, *dims):
-    return permute(self, _int_tuple(dims, "permute", "dims"))
+def _permute_method(self, *dims, **kwargs):
+    return permute(self, _int_tuple(dims or (kwargs.pop("dims"),), "permute", "dims"))
 
 
 def transpose(input, dim0, dim1):
@@ -442,9 +443,9 @@ def _expand(input, sizes):
     return Expand.apply(input, shape=tuple(out))
 
 
-def expand(self, *sizes):
+def expand(self, *sizes, **kwargs):
     """``self`` broadcast to ``sizes`` without copying (-1 keeps a dim)."""
-    return _expand(self, _int_tuple(sizes, "expand"))
+    return _expand(self, _int_tuple(sizes or (kwargs.pop("size"),), "expand"))
 
 
 def expand_as(self, other):
@@ -498,9 +499,9 @@ class Repeat(Kernel):
         return g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(ctx.in_shape)
 
 
-def repeat(self, *sizes):
+def repeat(self, *sizes, **kwargs):
     """``self`` tiled ``sizes[i]`` times along dim i (extra leading sizes add dims)."""
-    reps = _int_tuple(sizes, "repeat", "repeats")
+    reps = _int_tuple(sizes or (kwargs.pop("repeats"),), "repeat", "repeats")
     if len(reps) < self.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -516,8 +517,8 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def _tile_method(self, *dims):
-    return tile(self, _int_tuple(dims, "tile", "dims"))
+def _tile_method(self, *dims, **kwargs):
+    return tile(self, _int_tuple(dims or (kwargs.pop("dims"),), "tile", "dims"))
 
 
 class RepeatInterleave(Kernel):
@@ -781,6 +782,43 @@ def unbind(input, dim=0):
     return out if isinstance(out, tuple) else (out,)
 
 
+class Unfold(Kernel):
+    """y[.., i, .., k] = x[.., i * step + k, ..]: windows of ``size`` along ``dim`` as a new
+    last dim (a view); dx adds each window position's gradient back (windows may overlap)."""
+
+    _view = True
+
+    @staticmethod
+    def forward(ctx, x, dim, size, step):
+        ctx.in_shape, ctx.args = x.shape, (dim, size, step)
+        windows = np.lib.stride_tricks.sliding_window_view(  # overlapping windows: read-only
+            x, size, axis=dim, writeable=x.flags.writeable and step >= size)
+        return windows[_along(dim, slice(None, None, step))]
+
+    @staticmethod
+    def backward(ctx, g):
+        dim, size, step = ctx.args
+        gx = np.zeros(ctx.in_shape, g.dtype)
+        n = g.shape[dim]
+        for k in range(size):  # one strided slab per position inside the window
+            gx[_along(dim, slice(k, k + step * (n - 1) + 1, step))] += g[..., k]
+        return gx
+
+
+def unfold(self, dimension, size, step):
+    """All windows of ``size`` elements taken every ``step`` along ``dimension`` (a view)."""
+    x = self if self.ndim else reshape(self, (1,))
+    d = normalize_dim(dimension, x.ndim, "unfold")
+    size, step = _int(size, "unfold", "size"), _int(step, "unfold", "step")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0 or size > x.shape[d]:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {x.shape[d]} but size "
+                           f"is {size}")
+    out = Unfold.apply(x, dim=d, size=size, step=step)
+    return out if self.ndim else reshape(out, (1,))
+
+
 # ----------------------------------------------------------- flip / roll
 class Flip(Kernel):
     """y = x reversed along ``dims``; dx = dy reversed the same way."""
@@ -802,8 +840,8 @@ def flip(input, dims):
     return Flip.apply(input, dims=normalize_dims(dims, input.ndim, "flip"))
 
 
-def _flip_method(self, *dims):
-    return flip(self, _int_tuple(dims, "flip", "dims"))
+def _flip_method(self, *dims, **kwargs):
+    return flip(self, _int_tuple(dims or (kwargs.pop("dims"),), "flip", "dims"))
 
 
 def fliplr(input):
@@ -2025,7 +2063,8 @@ TENSOR_METHODS.update({
     "squeeze": _squeeze_method, "unsqueeze": unsqueeze, "expand": expand,
     "expand_as": expand_as, "broadcast_to": broadcast_to, "repeat": repeat,
     "tile": _tile_method, "repeat_interleave": _repeat_interleave_method,
-    "split": _split_method, "chunk": chunk, "unbind": unbind, "flip": _flip_method,
+    "split": _split_method, "chunk": chunk, "unbind": unbind, "unfold": unfold,
+    "flip": _flip_method,
     "fliplr": fliplr, "flipud": flipud, "roll": roll, "rot90": rot90, "narrow": narrow,
     "select": select, "diagonal": diagonal, "diag": diag, "diag_embed": diag_embed,
     "contiguous": contiguous, "tril": tril, "triu": triu,

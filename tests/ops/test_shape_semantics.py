@@ -34,6 +34,7 @@ VIEWS = {
     "chunk": lambda x: x.chunk(2, dim=2)[1],
     "unbind": lambda x: x.unbind(0)[1],
     "contiguous": lambda x: x.contiguous(),
+    "unfold": lambda x: x.unfold(2, 2, 2),
 }
 
 
@@ -310,6 +311,9 @@ ERRORS = [
     (lambda x: x.index_add(1, minidl.tensor([0, 1]), minidl.ones(2, 3, 4)), RuntimeError,
      r"Number of indices \(2\) should be equal to source.size\(dim\): \(3\), for dim: 1"),
     (lambda x: x.topk(5), RuntimeError, "selected index k out of range"),
+    (lambda x: x.unfold(2, 5, 1), RuntimeError, "maximum size for tensor at dimension 2 is 4 "
+                                                "but size is 5"),
+    (lambda x: x.unfold(2, 2, 0), RuntimeError, "step is 0 but must be > 0"),
     (lambda x: F.pad(x, (1,)), RuntimeError, "Padding length must be divisible by 2"),
     (lambda x: F.pad(x, (1,) * 8), RuntimeError, "Padding length should be less than or equal "
                                                  "to two times the input dimension"),

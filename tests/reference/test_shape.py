@@ -100,6 +100,11 @@ CASES = [
     ("chunk", lambda L, x: joined(L, x.chunk(3, dim=-1)), [r(2, 7)]),
     ("chunk_fewer", lambda L, x: joined(L, L.chunk(x, 4)), [r(6, 2)]),
     ("unbind", lambda L, x: joined(L, x.unbind(1)), [r(2, 3)]),
+    ("unfold_overlap", lambda L, x: x.unfold(2, 3, 1), [r(2, 3, 5)]),
+    ("unfold_strided", lambda L, x: x.unfold(0, 2, 3), [r(8, 2)]),
+    ("unfold_patches", lambda L, x: x.unfold(1, 2, 2).unfold(2, 2, 2), [r(2, 4, 6)]),
+    ("kwargs_forms", lambda L, x: x.reshape(shape=(3, 4)).permute(dims=(1, 0)).flip(dims=(0,))
+     .expand(size=(2, 4, 3)).tile(dims=(1, 2)).repeat(repeats=(1, 1, 2)), [r(2, 6)]),
     ("flip", lambda L, x: L.flip(x, (0, 2)), [r(2, 3, 4)]),
     ("flip_method", lambda L, x: x.flip(-1), [r(2, 3)]),
     ("fliplr", lambda L, x: L.fliplr(x), [r(2, 3)]),
