@@ -161,11 +161,12 @@ def _add_at(out, key, values):
     np.add.at(out.reshape(-1), lin.reshape(-1), np.broadcast_to(values, lin.shape).reshape(-1))
 
 
-def _writable(t, fn):
+def _writable(t):
     if not t._data.flags.writeable:
-        raise RuntimeError(f"{fn}: unsupported operation: more than one element of the written-to "
-                           f"tensor refers to a single memory location (an expanded tensor). "
-                           f"Please clone() the tensor before performing the operation.")
+        raise RuntimeError(f"unsupported operation: more than one element of the written-to "
+                           f"tensor (shape {list(t.shape)}, an expanded or overlapping view) "
+                           f"refers to a single memory location. Please clone() the tensor "
+                           f"before performing the operation.")
 
 
 def _write(self, fn, *args):
@@ -174,7 +175,7 @@ def _write(self, fn, *args):
     Outside the graph the write is all there is; in the graph ``Tensor._inplace`` rebases
     the tensor's history onto the recorded node (our kernels return the same memory).
     """
-    _writable(self, getattr(fn, "__name__", "in-place op"))
+    _writable(self)
     if is_grad_enabled() and (self.requires_grad or any(
             isinstance(a, Tensor) and a.requires_grad for a in args)):
         return self._inplace(fn, *args)
@@ -1087,7 +1088,7 @@ def triu(input, diagonal=0):
 
 
 # ---------------------------------------------------------------- indexing
-def _as_key_item(k, dim):
+def _as_key_item(k):
     """One torch index item as a NumPy one; returns (item, dims consumed, kind)."""
     if isinstance(k, Tensor):
         a = k._data
@@ -1143,7 +1144,7 @@ def _parse_key(shape, key):
     if not isinstance(key, tuple):
         key = tuple(key) if _is_legacy_tuple(key) else (key,)
     ndim = len(shape)
-    items = [_as_key_item(k, i) for i, k in enumerate(key)]
+    items = [_as_key_item(k) for k in key]
     used = sum(n for _, n, _ in items)
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
@@ -1333,20 +1334,25 @@ class MaskedFill(Kernel):
         return gx, gv
 
 
+def _fill_value(value, fn):
+    """A fill value: a 0-d tensor (differentiable) or a Python / NumPy number."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"{fn} only supports a 0-dimensional value tensor, but got tensor "
+                               f"with {value.ndim} dimension(s).")
+        return value
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        return np.asarray(value)
+    raise TypeError(f"{fn}(): argument 'value' must be a Number or a 0-d Tensor, not "
+                    f"{type(value).__name__}")
+
+
 def _mask_and_value(input, mask, value, fn):
     check_tensor(mask, fn, "mask")
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype "
                            f"{mask.dtype.name}")
-    if isinstance(value, Tensor):
-        if value.ndim != 0:
-            raise RuntimeError(f"{fn} only supports a 0-dimensional value tensor, but got tensor "
-                               f"with {value.ndim} dimension(s).")
-        return mask._data, value
-    if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        return mask._data, np.asarray(value)
-    raise TypeError(f"{fn}(): argument 'value' must be a Number or a 0-d Tensor, not "
-                    f"{type(value).__name__}")
+    return mask._data, _fill_value(value, fn)
 
 
 def masked_fill(input, mask, value):
@@ -1619,14 +1625,14 @@ def index_add_(self, dim, index, source, *, alpha=1):
 def index_fill(input, dim, index, value):
     """A copy of ``input`` with ``value`` written into the slices at ``index`` along ``dim``."""
     idx, d = _vector_index(input, dim, index, "index_fill")
-    _, v = _mask_and_value(input, Tensor(np.zeros((), bool)), value, "index_fill")
+    v = _fill_value(value, "index_fill")
     return IndexPut.apply(input, _value_for(input, v), key=(None, _along(d, idx)),
                           accumulate=False, inplace=False)
 
 
 def index_fill_(self, dim, index, value):
     idx, d = _vector_index(self, dim, index, "index_fill_")
-    _, v = _mask_and_value(self, Tensor(np.zeros((), bool)), value, "index_fill_")
+    v = _fill_value(value, "index_fill_")
     return _write(self, _index_put_into, (None, _along(d, idx)), _value_for(self, v), False)
 
 
