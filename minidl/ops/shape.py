@@ -1599,7 +1599,7 @@ def _index_add_args(input, dim, index, source, fn):
     if want:
         want[d] = idx.size
     if list(source.shape) != want and not (source.ndim == 0 and idx.size == 1):
-        if source.ndim and source.shape[d if d < source.ndim else 0] != idx.size:
+        if source.ndim == input.ndim and source.shape[d] != idx.size:
             raise RuntimeError(f"{fn}(): Number of indices ({idx.size}) should be equal to "
                                f"source.size(dim): ({source.shape[d]}), for dim: {d}")
         raise RuntimeError(f"{fn}(): source of shape {list(source.shape)} must have the shape of "
