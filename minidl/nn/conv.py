@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d`` (all torch padding modes)."""
+"""Convolution layers: ``Conv1d/2d/3d`` (all torch padding modes) and ``ConvTranspose1d/2d/3d``."""
 import math
 
 from . import functional as F
@@ -6,7 +6,7 @@ from . import init
 from .linear import _empty, _register_bias, _uniform_bias
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 
 def _ntuple(n):
@@ -33,7 +33,8 @@ class _ConvNd(Module):
     _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None,
+                 transposed=False, output_padding=0):
         super().__init__()
         tup = _ntuple(self._n)
         if groups <= 0:
@@ -60,12 +61,14 @@ class _ConvNd(Module):
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
-        self.transposed = False
-        self.output_padding = tup(0)
+        self.transposed = transposed
+        self.output_padding = tup(output_padding)
         self.groups = groups
         self.padding_mode = padding_mode
         self._reversed_padding_repeated_twice = self._explicit_padding()
-        self.weight = _empty((out_channels, in_channels // groups) + kernel_size, device, dtype)
+        channels = (in_channels, out_channels // groups) if transposed else \
+            (out_channels, in_channels // groups)
+        self.weight = _empty(channels + kernel_size, device, dtype)
         _register_bias(self, bias, out_channels, device, dtype)
         self.reset_parameters()
 
@@ -107,6 +110,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -132,3 +137,59 @@ class Conv3d(_ConvNd):
     """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) inputs."""
 
     _n, _fn = 3, "conv3d"
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolution: weight (in_channels, out_channels / groups, *kernel_size)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, transposed=True,
+                         output_padding=output_padding)
+
+    def _output_padding(self, input, output_size):
+        """The output_padding that makes the output ``output_size`` (spatial dims, or all)."""
+        if output_size is None:
+            return self.output_padding
+        n = self._n
+        size = list(output_size)[-n:]
+        if len(size) != n:
+            raise ValueError(f"ConvTranspose{n}D: output_size must have {n} or {n + 2} elements "
+                             f"(got {len(list(output_size))})")
+        pads = []
+        for d in range(n):
+            in_size = input.shape[input.dim() - n + d]
+            smallest = ((in_size - 1) * self.stride[d] - 2 * self.padding[d]
+                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            largest = smallest + self.stride[d] - 1
+            if not smallest <= size[d] <= largest:
+                raise ValueError(f"requested an output size of {size}, but valid sizes range "
+                                 f"from {smallest} to {largest} (for an input of "
+                                 f"{list(input.shape[-n:])})")
+            pads.append(size[d] - smallest)
+        return tuple(pads)
+
+    def forward(self, input, output_size=None):
+        return getattr(F, self._fn)(input, self.weight, self.bias, self.stride, self.padding,
+                                    self._output_padding(input, output_size), self.groups,
+                                    self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution ("deconvolution") over (N, C_in, L) inputs."""
+
+    _n, _fn = 1, "conv_transpose1d"
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C_in, H, W) inputs (upsampling in GANs, U-Nets)."""
+
+    _n, _fn = 2, "conv_transpose2d"
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    _n, _fn = 3, "conv_transpose3d"

@@ -96,6 +96,11 @@ LAYERS = [
     ("Conv2d", (2, 3, 4), {"padding": "same"}, [(1, 2, 5, 6)]),
     ("Conv2d", (2, 3, 3), {"padding": "valid"}, [(2, 5, 5)]),
     ("Conv3d", (2, 2, 2), {"padding": 1}, [(1, 2, 3, 3, 3)]),
+    ("ConvTranspose1d", (3, 4, 3), {"stride": 2}, [(2, 3, 5)]),
+    ("ConvTranspose2d", (4, 6, 3), {"stride": 2, "padding": 1, "output_padding": 1,
+                                    "groups": 2}, [(2, 4, 4, 4)]),
+    ("ConvTranspose2d", (2, 3, (2, 3)), {"dilation": 2, "bias": False}, [(1, 2, 3, 3)]),
+    ("ConvTranspose3d", (2, 2, 2), {"stride": 2}, [(1, 2, 2, 2, 2)]),
     ("MaxPool1d", (3,), {"stride": 2, "padding": 1}, [(2, 3, 9)]),
     ("MaxPool2d", (2,), {}, [(2, 3, 6, 6)]),
     ("MaxPool2d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}, [(1, 2, 7, 7)]),
@@ -365,6 +370,8 @@ INIT_LAYERS = [  # layer, args, kwargs, {parameter: expected distribution (torch
     ("Conv2d", (8, 16, 3), {"groups": 4},
      {"weight": _u(1 / math.sqrt(18)), "bias": _u(1 / math.sqrt(18))}),
     ("Bilinear", (20, 30, 40), {}, {"weight": _u(1 / math.sqrt(20)), "bias": _u(1 / math.sqrt(20))}),
+    ("ConvTranspose2d", (16, 32, 3), {}, {"weight": _u(1 / math.sqrt(288)),
+                                          "bias": _u(1 / math.sqrt(288))}),
     ("Embedding", (500, 64), {}, {"weight": ("normal", 1.0)}),
     ("PReLU", (5,), {}, {"weight": ("const", 0.25)}),
     ("BatchNorm2d", (7,), {}, {"weight": ("const", 1.0), "bias": ("const", 0.0)}),
@@ -439,6 +446,9 @@ def test_layer_reprs_match_torch():
              ("Conv2d", (3, 4, (3, 5)), {"stride": 2, "padding": (1, 2), "dilation": 2,
                                          "bias": False, "padding_mode": "reflect"}),
              ("Conv2d", (4, 4, 3), {"padding": "same", "groups": 2}),
+             ("ConvTranspose2d", (4, 6, 3), {"stride": 2, "padding": 1, "output_padding": 1,
+                                             "groups": 2}),
+             ("ConvTranspose1d", (4, 6, 3), {"bias": False}),
              ("MaxPool2d", (2,), {}), ("MaxPool1d", (3, 1, 1), {}), ("AvgPool2d", (2,), {}),
              ("AvgPool1d", (2,), {}), ("AdaptiveAvgPool2d", ((1, 1),), {}),
              ("AdaptiveMaxPool2d", (2,), {}), ("LeakyReLU", (0.2, True), {}), ("GELU", (), {}),
@@ -478,3 +488,17 @@ def test_dropout_kernels_gradcheck_with_fixed_masks():
     keep = rng.random((3, 4)) > 0.3
     gradcheck(lambda x: AlphaDropout.apply(x, keep, a=1.2, b=0.1, fill=-1.7),
               [rng.standard_normal((3, 4))])
+
+
+def test_conv_transpose_output_size():
+    md, tl = _both("ConvTranspose2d", 2, 3, 3, stride=2, padding=1)
+    md.load_state_dict({k: v.numpy() for k, v in tl.state_dict().items()})
+    x = _rand((1, 2, 4, 4)).astype(np.float32)
+    for size in ([8, 8], [1, 3, 7, 8]):
+        mo = md(minidl.tensor(x), output_size=size)
+        to = tl(torch.tensor(x), output_size=size)
+        assert_close(mo, to, **TOL["float32"])
+    with pytest.raises(ValueError, match="valid sizes range from 7 to 8"):
+        md(minidl.tensor(x), output_size=[10, 10])
+    with pytest.raises(ValueError, match='Only "zeros" padding mode is supported'):
+        nn.ConvTranspose2d(2, 3, 3, padding_mode="reflect")
