@@ -85,7 +85,9 @@ CASES = [
     ("cat_empty_legacy", lambda L, x, y: L.cat([x, y]), [r(2, 3), np.zeros((0,))]),
     ("concat", lambda L, x, y: L.concat([x, y]), [r(2, 3), r(1, 3)]),
     ("concatenate", lambda L, x, y: L.concatenate([x, y], 1), [r(2, 3), r(2, 1)]),
-    ("cat_promote", lambda L, x, i: L.cat([x, i]), [r(2, 3), ints(5, (1, 3)).astype(np.int16)]),
+    ("cat_promote", lambda L, x, i: L.cat([x, i]), [r(2, 3), ints(5, (1, 3))]),
+    ("cat_promote_int16", lambda L, x, i: L.cat([i, x]),
+     [r(2, 3), ints(5, (1, 3)).astype(np.int16)]),
     ("stack", lambda L, x, y: L.stack([x, y], 1), [r(2, 3), r(2, 3)]),
     ("stack_last", lambda L, x, y: L.stack((x, y), -1), [r(2, 3), r(2, 3)]),
     ("hstack", lambda L, x, y: L.hstack([x, y]), [r(2, 3), r(2, 2)]),
@@ -303,7 +305,8 @@ def test_dtype_results_match_torch():
     a32 = minidl.ones(2, 3)
     a64 = minidl.ones(2, 3, dtype=minidl.float64)
     i64 = minidl.ones(2, 3, dtype=minidl.int64)
-    assert minidl.cat([a32, minidl.ones(2, 3, dtype=minidl.int16)]).dtype == minidl.float32
+    assert minidl.cat([a32, i64]).dtype == minidl.float32
+    assert minidl.cat([i64, minidl.ones(2, 3, dtype=minidl.int16)]).dtype == minidl.int64
     assert minidl.cat([a32, a64]).dtype == minidl.float64
     assert minidl.stack([i64, a64]).dtype == minidl.float64
     assert minidl.sort(i64).indices.dtype == minidl.int64
