@@ -15,6 +15,7 @@ from .ops.conv import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
 from .ops.activation import *  # noqa: F401,F403
+from .ops.image import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
 from . import autograd, nn, optim, utils  # noqa: F401,E402
 

@@ -5,9 +5,9 @@ Tensor methods it provides (``TENSOR_METHODS``) and the names it adds to
 ``minidl.nn.functional`` (``FUNCTIONAL``). Importing this package installs the methods.
 """
 from ..tensor import Tensor
-from . import elementwise, reduce, shape, linalg, conv, norm, loss, activation
+from . import elementwise, reduce, shape, linalg, conv, norm, loss, activation, image
 
-FAMILIES = (elementwise, reduce, shape, linalg, conv, norm, loss, activation)
+FAMILIES = (elementwise, reduce, shape, linalg, conv, norm, loss, activation, image)
 
 for _family in FAMILIES:
     for _name, _fn in _family.TENSOR_METHODS.items():
