@@ -43,7 +43,7 @@ def _as_roots(tensors, grad_tensors, fn_name):
 def _run(roots, retain_graph, capture=None):
     """Walk the graph from ``roots``; fill ``capture[(node, idx)]`` instead of leaf .grad."""
     deps = {}
-    stack = [n for n, _, _ in roots]
+    stack = list(dict.fromkeys(n for n, _, _ in roots))  # a node may be the root of several outputs
     seen = set(stack)
     while stack:
         node = stack.pop()

@@ -189,3 +189,11 @@ def test_requires_grad_flags_and_leafness():
         y.requires_grad_(False)
     with pytest.raises(RuntimeError, match="floating point"):
         minidl.tensor([1, 2]).requires_grad_()
+
+
+def test_several_outputs_of_one_node_as_roots():
+    x = leaf([[1.0, 2.0, 3.0, 4.0]])
+    parts = x.split(2, 1)
+    minidl.autograd.backward(list(parts), [minidl.ones(1, 2, dtype=minidl.float64),
+                                           minidl.full((1, 2), 2.0, dtype=minidl.float64)])
+    np.testing.assert_allclose(x.grad.numpy(), [[1.0, 1.0, 2.0, 2.0]])
