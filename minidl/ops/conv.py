@@ -114,6 +114,9 @@ def fmt_size(shape, sep=", "):
 #   The positions past the end of each output line are computed and dropped; worth it
 #   when that waste is small (wide lines, small kernels; always in 1-D).
 RUNS_MAX_WASTE = 1.2
+# The columns are ~prod(K) times the input: backward keeps them up to this size and
+# otherwise builds them again from the input (a copy, ~10% of a conv's time).
+KEEP_COLUMNS_BYTES = 32 * 2 ** 20
 
 
 def row_strides(sizes):
@@ -253,17 +256,18 @@ class ConvNd(Kernel):
                     for s, k, st, d in zip(xp.shape[2:], kernel, stride, dilation))
         y, cols, L = gemm_conv(xp, w.reshape(groups, w.shape[0] // groups, -1), kernel, stride,
                                dilation, out)
-        ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None,
+        ctx.rebuild = cols.nbytes > KEEP_COLUMNS_BYTES   # then keep x, im2col it again
+        ctx.save_for_backward(None if not ctx.needs_input_grad[1] else x if ctx.rebuild else cols,
                               w if ctx.needs_input_grad[0] else None)
         ctx.geom = (x.shape, padding, stride, dilation, L)
-        ctx.batched, ctx.w_shape = batched, w.shape
+        ctx.batched, ctx.w_shape, ctx.groups = batched, w.shape, groups
         res = channels_second(y, b)
         return res if batched else res[0]
 
     @staticmethod
     def backward(ctx, g):
         """dW = dY cols^T, db = sum dY, dX = W^T * dY (the transposed convolution)."""
-        cols, w = ctx.saved_tensors
+        saved, w = ctx.saved_tensors
         x_shape, padding, stride, dilation, L = ctx.geom
         if not ctx.batched:
             g = g[None]
@@ -271,6 +275,8 @@ class ConvNd(Kernel):
         if ctx.needs_input_grad[2]:
             gb = channel_sum(g)
         if ctx.needs_input_grad[1]:
+            cols = im2col(pad_spatial(saved, padding), ctx.w_shape[2:], stride, dilation,
+                          g.shape[2:], ctx.groups)[0] if ctx.rebuild else saved
             gm = dy_columns(g, padded_sizes(x_shape, padding), L)
             gw = weight_grad(cols, gm, ctx.w_shape)
         if ctx.needs_input_grad[0]:

@@ -14,8 +14,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even k
 
 @pytest.fixture(params=["dense", "runs"])
 def layout(request, monkeypatch):
-    """Run a test with each im2col column layout (runs: wherever the stride is 1)."""
+    """Run a test with each im2col column layout (runs: wherever the stride is 1); the
+    runs variant also rebuilds the columns in backward instead of keeping them."""
     monkeypatch.setattr(conv, "RUNS_MAX_WASTE", 0 if request.param == "dense" else np.inf)
+    monkeypatch.setattr(conv, "KEEP_COLUMNS_BYTES", np.inf if request.param == "dense" else 0)
     return request.param
 
 # (input shape, weight shape, options)
