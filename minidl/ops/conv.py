@@ -85,12 +85,16 @@ def out_size(size, k, s, d, lo, hi, ceil_mode=False):
     return o
 
 
+def is_int(v):
+    """A Python or NumPy integer (not a bool)."""
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
+
+
 def ntuple(value, n, name, fn):
     """An int or a sequence of 1 or n ints, as an n-tuple of Python ints."""
-    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool):
+    if is_int(value):
         return (int(value),) * n
-    if isinstance(value, (tuple, list)) and all(
-            isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool) for v in value):
+    if isinstance(value, (tuple, list)) and all(is_int(v) for v in value):
         if len(value) == 1:
             return (int(value[0]),) * n
         if len(value) == n:
@@ -323,7 +327,8 @@ def conv_input_grad(g, w, x_shape, padding, stride, dilation, gm=None, L=None):
     back = tuple((d * (k - 1) - lo, s - o + lo)
                  for k, d, (lo, _), s, o in zip(kernel, dilation, padding, x_shape[2:], out))
     if all(s == 1 for s in stride) and F <= Cg * groups and min(min(b) for b in back) >= 0:
-        wf = w.reshape((groups, F // groups, Cg) + kernel)[(Ellipsis,) + (slice(None, None, -1),) * n]
+        flip = (Ellipsis,) + (slice(None, None, -1),) * n
+        wf = w.reshape((groups, F // groups, Cg) + kernel)[flip]
         wf = np.ascontiguousarray(np.swapaxes(wf, 1, 2)).reshape(groups, Cg, -1)
         dx, _, _ = gemm_conv(pad_spatial(g, back), wf, kernel, stride, dilation, tuple(x_shape[2:]))
         return channels_second(dx)
@@ -406,11 +411,12 @@ def _check_conv_args(fn, n, input, weight, bias, stride, dilation, groups):
     stride = ntuple(stride, n, "stride", fn)
     dilation = ntuple(dilation, n, "dilation", fn)
     if min(stride) <= 0:
-        raise RuntimeError(f"{fn}(): non-positive stride is not supported, got stride={list(stride)}")
+        raise RuntimeError(f"{fn}(): non-positive stride is not supported, got "
+                           f"stride={list(stride)}")
     if min(dilation) <= 0:
         raise RuntimeError(f"{fn}(): non-positive dilation is not supported, got "
                            f"dilation={list(dilation)}")
-    if not isinstance(groups, (numbers.Integral, np.integer)) or isinstance(groups, bool):
+    if not is_int(groups):
         raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
     if groups <= 0:
         raise RuntimeError(f"{fn}(): non-positive groups is not supported, got groups={groups}")
@@ -426,7 +432,7 @@ def _check_channels(input, weight, bias, groups, n, transposed):
     expect = weight.shape[0] if transposed else weight.shape[1] * groups
     c_out = weight.shape[1] * groups if transposed else weight.shape[0]
     C = input.shape[-n - 1]
-    given = f"Given transposed=1, weight" if transposed else f"Given groups={groups}, weight"
+    given = "Given transposed=1, weight" if transposed else f"Given groups={groups}, weight"
     if C != expect:
         raise RuntimeError(f"{given} of size {fmt_size(weight.shape)}, expected "
                            f"input{fmt_size(input.shape)} to have {expect} channels, but got "
@@ -541,7 +547,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 # Pooling lives in pool.py (it imports the window tools above); the family is exported here.
-from .pool import (  # noqa: E402
+from .pool import (  # noqa: E402,F401
     max_pool1d, max_pool2d, max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d,
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
     adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d)

@@ -14,14 +14,13 @@ Adaptive pooling uses torch's bins [floor(o*S/O), ceil((o+1)*S/O)): when S is a 
 of O they are ordinary windows, otherwise the average is a product with a small averaging
 matrix per axis and the maximum gathers the (ragged) bins with fancy indexing.
 """
-import numbers
 
 import numpy as np
 
 from ..autograd import Kernel
 from ._util import check_tensor
-from .conv import (crop_index, fmt_size, ntuple, offsets, out_size, pad_spatial, scatter_windows,
-                   window_view)
+from .conv import (crop_index, fmt_size, is_int, ntuple, offsets, out_size, pad_spatial,
+                   scatter_windows, window_view)
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d"]
 
@@ -117,7 +116,8 @@ def _pool_args(fn, n, x, kernel_size, stride, padding, dilation, ceil_mode, max_
         raise RuntimeError(f"{fn}(): kernel_size must be greater than zero, but got "
                            f"kernel_size={list(kernel)}")
     if min(stride) <= 0:
-        raise RuntimeError(f"{fn}(): stride must be greater than zero, but got stride={list(stride)}")
+        raise RuntimeError(f"{fn}(): stride must be greater than zero, but got "
+                           f"stride={list(stride)}")
     if min(dilation) <= 0:
         raise RuntimeError(f"{fn}(): dilation should be greater than zero, but got "
                            f"dilation={list(dilation)}")
@@ -276,7 +276,7 @@ def _avg_pool(fn, n, input, kernel_size, stride, padding, ceil_mode, count_inclu
     kernel, stride, padding, _, out = _pool_args(fn, n, input, kernel_size, stride, padding, 1,
                                                  ceil_mode, False)
     if divisor_override is not None:
-        if not isinstance(divisor_override, (numbers.Integral, np.integer)):
+        if not is_int(divisor_override):
             raise TypeError(f"{fn}(): argument 'divisor_override' must be int, not "
                             f"{type(divisor_override).__name__}")
         if divisor_override == 0:
@@ -316,10 +316,10 @@ def _adaptive_args(fn, n, x, output_size):
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f"{fn}(): not implemented for dtype {x.dtype.name}")
     sizes = tuple(x.shape[-n:])
-    if isinstance(output_size, (numbers.Integral, np.integer)) and not isinstance(output_size, bool):
+    if is_int(output_size):
         output_size = (int(output_size),) * n
     if not isinstance(output_size, (tuple, list)) or len(output_size) != n or not all(
-            o is None or isinstance(o, (numbers.Integral, np.integer)) for o in output_size):
+            o is None or is_int(o) for o in output_size):
         raise RuntimeError(f"{fn}(): output_size must be an int or a tuple of {n} ints "
                            f"(None keeps the input size), but got output_size={output_size!r}")
     out = tuple(s if o is None else int(o) for s, o in zip(sizes, output_size))

@@ -87,7 +87,7 @@ def test_conv3d(case, dtype, layout):
 
 def test_torch_level_names_and_grad_subsets():
     rng = np.random.default_rng(3)
-    x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    x, w, b = (rng.standard_normal(s) for s in ((2, 3, 6, 6), (4, 3, 3, 3), (4,)))
     assert minidl.conv2d is F.conv2d and minidl.conv1d is F.conv1d
     assert minidl.conv_transpose2d is F.conv_transpose2d
     # gradient only for the weight (input is data), and only for the input (frozen weight)
@@ -104,7 +104,8 @@ def test_torch_level_names_and_grad_subsets():
 
 def test_empty_batch_and_integer_input(layout):
     w = np.arange(2 * 3 * 2 * 2).reshape(2, 3, 2, 2)
-    out = F.conv2d(minidl.zeros(0, 3, 5, 5, dtype=minidl.float64), minidl.tensor(w, dtype=minidl.float64))
+    out = F.conv2d(minidl.zeros(0, 3, 5, 5, dtype=minidl.float64),
+                   minidl.tensor(w, dtype=minidl.float64))
     assert tuple(out.shape) == (0, 2, 4, 4)
     x = np.arange(2 * 3 * 4 * 4).reshape(2, 3, 4, 4) % 7
     compare(lambda a, b: F.conv2d(a, b, stride=2), lambda a, b: TF.conv2d(a, b, stride=2),
@@ -141,7 +142,8 @@ TRANSPOSED = [
     ("conv_transpose2d", (2, 3, 4, 4), (3, 5, 2, 2), dict(dilation=3, output_padding=2)),
     ("conv_transpose2d", (4, 5, 5), (4, 3, 3, 3), dict(stride=2)),                 # unbatched
     ("conv_transpose1d", (2, 4, 7), (4, 3, 4), dict(stride=3, padding=1, output_padding=2)),
-    ("conv_transpose3d", (2, 2, 3, 4, 3), (2, 3, 2, 3, 2), dict(stride=(1, 2, 2), padding=(0, 1, 1))),
+    ("conv_transpose3d", (2, 2, 3, 4, 3), (2, 3, 2, 3, 2),
+     dict(stride=(1, 2, 2), padding=(0, 1, 1))),
 ]
 
 

@@ -197,7 +197,8 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("name, shape, args, kw, exc, match", BAD, ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize("name, shape, args, kw, exc, match", BAD,
+                         ids=lambda v: v if isinstance(v, str) else None)
 def test_bad_arguments(name, shape, args, kw, exc, match):
     x = np.zeros(shape, np.float32)
     with pytest.raises(exc):
