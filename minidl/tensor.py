@@ -39,7 +39,7 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it for backpropagation."""
 
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_acc",
-                 "_hooks", "__dict__", "__weakref__")
+                 "_hooks", "_base", "__dict__", "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
     def __init__(self, data=None, *sizes, requires_grad=False, _version_counter=None):
@@ -53,6 +53,7 @@ class Tensor:
         self._vc = _version_counter if _version_counter is not None else [0]
         self._acc = None
         self._hooks = None
+        self._base = None  # the tensor this one is a view of (set by view kernels)
 
     # ---------------------------------------------------------------- metadata
     @property
@@ -269,17 +270,22 @@ class Tensor:
 
     # -------------------------------------------------------------- in-place
     def _inplace(self, fn, *args, **kwargs):
-        """Run the out-of-place ``fn(self, ...)`` and make its result this tensor's value.
+        """Run the out-of-place ``fn(self, ...)`` and write its result into this tensor.
 
-        Outside the graph the result is written into this tensor's memory (views see it).
-        Inside the graph the tensor takes the result's memory and history, as torch's
-        in-place ops rebase history; arrays saved for backward are never overwritten.
+        The result always lands in this tensor's memory, so views and the base see it, and
+        the version counter goes up: a node that saved this memory earlier then refuses to
+        run backward, as in torch. Inside the graph the tensor also takes the new node as
+        its history; if that node saved this tensor's old values they are copied first.
         """
         recording = is_grad_enabled() and (self.requires_grad or any(
             isinstance(a, Tensor) and a.requires_grad for a in args))
         if recording and self.is_leaf and self.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
+        if recording and self._base is not None:
+            raise RuntimeError("an in-place operation on a view inside the autograd graph would "
+                               "not update the history of the tensor it views (minidl does not "
+                               "rebase views); apply it to the base tensor or clone() the view")
         if recording:
             result = fn(self, *args, **kwargs)
         else:
@@ -292,19 +298,20 @@ class Tensor:
         if r.shape != self._data.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(r.shape)}")
+        node = result.grad_fn if recording else None
+        if node is not None and any(a is self._data for a in node._saved):
+            node._saved = tuple(a.copy() if a is self._data else a for a in node._saved)
+        if r is not self._data:
+            np.copyto(self._data, r, casting="unsafe")
         self._vc[0] += 1
         if recording:
-            self._data = r.astype(self._data.dtype, copy=False)
-            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+            self.grad_fn, self._output_nr = node, result._output_nr
             self.requires_grad = result.requires_grad
-            node = result.grad_fn
             if node is not None and node._versions:
-                # self's old memory is never written again (it was rebound, not overwritten);
-                # the result's memory is now self's, so it is guarded by self's counter.
+                # the node's saved arrays no longer alias this memory, except its output,
+                # which now is this tensor's: guard that by this tensor's counter
                 node._versions = [(self._vc, self._vc[0], what) if c is result._vc else (c, v, what)
                                   for c, v, what in node._versions if c is not self._vc]
-        else:
-            np.copyto(self._data, r, casting="unsafe")
         return self
 
     def _set_data_(self, array):

@@ -234,6 +234,8 @@ class Function(metaclass=_FunctionMeta):
         non_diff = ctx.__dict__.get("_non_diff", ())
         if cls._view and isinstance(args[0], T):
             results = [T(a, _version_counter=args[0]._vc) for a in arrays]
+            for r in results:
+                r._base = args[0]._base if args[0]._base is not None else args[0]
         else:
             results = [T(a) for a in arrays]
         if record:

@@ -197,3 +197,26 @@ def test_several_outputs_of_one_node_as_roots():
     minidl.autograd.backward(list(parts), [minidl.ones(1, 2, dtype=minidl.float64),
                                            minidl.full((1, 2), 2.0, dtype=minidl.float64)])
     np.testing.assert_allclose(x.grad.numpy(), [[1.0, 1.0, 2.0, 2.0]])
+
+
+def test_in_place_writes_land_in_shared_memory_and_keep_the_graph_right():
+    results = []
+    for lib in (minidl, torch):
+        x = leaf([1.0, 2.0], lib)
+        base = lib.zeros(2, dtype=lib.float64)
+        alias = base.detach()
+        alias.mul_(0)
+        y = x * 1
+        y.mul_(x)          # needs y's old values for x's gradient
+        y.add_(1)
+        y.backward(lib.ones(2, dtype=lib.float64))
+        results.append((y.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_in_place_on_a_view_in_the_graph_is_refused_not_silently_wrong():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    b = x * 1
+    v = b[0]
+    with pytest.raises(RuntimeError, match="view inside the autograd graph"):
+        v.mul_(x[0])
