@@ -90,19 +90,25 @@ def is_int(v):
     return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
 
 
-def ntuple(value, n, name, fn):
-    """An int or a sequence of 1 or n ints, as an n-tuple of Python ints."""
+def ntuple(value, n, name, fn, low=None):
+    """An int or a sequence of 1 or n ints, as an n-tuple of Python ints (each >= ``low``)."""
     if is_int(value):
-        return (int(value),) * n
-    if isinstance(value, (tuple, list)) and all(is_int(v) for v in value):
-        if len(value) == 1:
-            return (int(value[0]),) * n
-        if len(value) == n:
-            return tuple(int(v) for v in value)
-        raise RuntimeError(f"{fn}(): expected {name} to be a single integer value or a list of "
-                           f"{n} values to match the {n}-d operation, but got {name}={list(value)}")
-    raise TypeError(f"{fn}(): argument '{name}' must be an int or a tuple of {n} ints, "
-                    f"not {type(value).__name__}")
+        out = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and all(is_int(v) for v in value):
+        if len(value) not in (1, n):
+            raise RuntimeError(f"{fn}(): expected {name} to be a single integer value or a list "
+                               f"of {n} values to match the {n}-d operation, but got "
+                               f"{name}={list(value)}")
+        out = tuple(int(v) for v in value) * (n if len(value) == 1 else 1)
+    else:
+        raise TypeError(f"{fn}(): argument '{name}' must be an int or a tuple of {n} ints, "
+                        f"not {type(value).__name__}")
+    if low is not None and min(out) < low:
+        what = "non-positive" if low == 1 else "negative"
+        raise RuntimeError(f"{fn}(): {what} {name} is not supported: {name} must be "
+                           f"{'greater than zero' if low == 1 else 'non-negative'}, but got "
+                           f"{name}={list(out)}")
+    return out
 
 
 def fmt_size(shape, sep=", "):
@@ -408,14 +414,8 @@ def _check_conv_args(fn, n, input, weight, bias, stride, dilation, groups):
                            f"({bias.dtype.name}) should be the same")
     if dt.kind not in "fiu":
         raise RuntimeError(f"{fn}(): not implemented for dtype {input.dtype.name}")
-    stride = ntuple(stride, n, "stride", fn)
-    dilation = ntuple(dilation, n, "dilation", fn)
-    if min(stride) <= 0:
-        raise RuntimeError(f"{fn}(): non-positive stride is not supported, got "
-                           f"stride={list(stride)}")
-    if min(dilation) <= 0:
-        raise RuntimeError(f"{fn}(): non-positive dilation is not supported, got "
-                           f"dilation={list(dilation)}")
+    stride = ntuple(stride, n, "stride", fn, low=1)
+    dilation = ntuple(dilation, n, "dilation", fn, low=1)
     if not is_int(groups):
         raise TypeError(f"{fn}(): argument 'groups' must be int, not {type(groups).__name__}")
     if groups <= 0:
@@ -461,10 +461,7 @@ def _conv(fn, n, input, weight, bias, stride, padding, dilation, groups):
             raise RuntimeError(f"{fn}(): Invalid padding string: {padding!r}, expected 'same' "
                                f"or 'valid'")
     else:
-        p = ntuple(padding, n, "padding", fn)
-        if min(p) < 0:
-            raise RuntimeError(f"{fn}(): negative padding is not supported, got padding={list(p)}")
-        pads = tuple((v, v) for v in p)
+        pads = tuple((v, v) for v in ntuple(padding, n, "padding", fn, low=0))
     _check_channels(input, weight, bias, groups, n, transposed=False)
     padded = padded_sizes(input.shape, pads)
     extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
@@ -485,11 +482,8 @@ def _conv_transpose(fn, n, input, weight, bias, stride, padding, output_padding,
     if isinstance(padding, str):
         raise TypeError(f"{fn}(): argument 'padding' must be an int or a tuple of {n} ints, "
                         f"not str")
-    padding = ntuple(padding, n, "padding", fn)
-    output_padding = ntuple(output_padding, n, "output_padding", fn)
-    if min(padding) < 0 or min(output_padding) < 0:
-        raise RuntimeError(f"{fn}(): negative padding is not supported, got padding="
-                           f"{list(padding)}, output_padding={list(output_padding)}")
+    padding = ntuple(padding, n, "padding", fn, low=0)
+    output_padding = ntuple(output_padding, n, "output_padding", fn, low=0)
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError(f"{fn}(): output padding must be smaller than either stride or "
                            f"dilation, but got output_padding={list(output_padding)}, "

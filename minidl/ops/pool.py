@@ -107,22 +107,11 @@ def _pool_args(fn, n, x, kernel_size, stride, padding, dilation, ceil_mode, max_
     """Validate torch's pooling arguments; return (kernel, stride, padding, dilation, out)."""
     check_tensor(x, fn)
     _check_pool_input(fn, n, x)
-    kernel = ntuple(kernel_size, n, "kernel_size", fn)
+    kernel = ntuple(kernel_size, n, "kernel_size", fn, low=1)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
-        else ntuple(stride, n, "stride", fn)
-    padding = ntuple(padding, n, "padding", fn)
-    dilation = ntuple(dilation, n, "dilation", fn)
-    if min(kernel) <= 0:
-        raise RuntimeError(f"{fn}(): kernel_size must be greater than zero, but got "
-                           f"kernel_size={list(kernel)}")
-    if min(stride) <= 0:
-        raise RuntimeError(f"{fn}(): stride must be greater than zero, but got "
-                           f"stride={list(stride)}")
-    if min(dilation) <= 0:
-        raise RuntimeError(f"{fn}(): dilation should be greater than zero, but got "
-                           f"dilation={list(dilation)}")
-    if min(padding) < 0:
-        raise RuntimeError(f"{fn}(): pad must be non-negative, but got pad={list(padding)}")
+        else ntuple(stride, n, "stride", fn, low=1)
+    padding = ntuple(padding, n, "padding", fn, low=0)
+    dilation = ntuple(dilation, n, "dilation", fn, low=1)
     for k, p, d in zip(kernel, padding, dilation):
         half = ((k - 1) * d + 1) // 2
         if p > half:

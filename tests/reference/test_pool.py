@@ -183,9 +183,9 @@ BAD = [
     ("max_pool2d", (2, 3, 8, 8), ((2, 2, 2),), {}, RuntimeError,
      r"kernel_size to be a single integer value or a list of 2 values"),
     ("max_pool2d", (2, 3, 8, 8), (2,), dict(padding=-1), RuntimeError,
-     r"pad must be non-negative"),
+     r"padding must be non-negative"),
     ("max_pool2d", (2, 3, 8, 8), (2,), dict(dilation=0), RuntimeError,
-     r"dilation should be greater than zero"),
+     r"dilation must be greater than zero"),
     ("max_pool2d", (8, 8), (2,), {}, RuntimeError, r"Expected 3D or 4D \(batch mode\) tensor "
      r"for input, but got input of size: \[8, 8\]"),
     ("max_pool2d", (2, 0, 4, 4), (2,), {}, RuntimeError, r"non-zero size for non-batch"),
