@@ -116,17 +116,26 @@ def fmt_size(shape, sep=", "):
 
 
 # ------------------------------------------------------------------------ convolution
-# Column layouts. im2col lays the windows out as cols[(c, j), (n, q)], one row per input
-# channel c and kernel offset j, one column per batch element n and output position q.
-# * dense: q runs over the output positions, gathered from the window view.
-# * runs (stride 1 only): q runs over the flattened padded plane, so that row (c, j) of
-#   image n is ONE contiguous run, xp[n, c].flat[off_j : off_j + L], copied at memcpy speed.
-#   The positions past the end of each output line are computed and dropped; worth it
-#   when that waste is small (wide lines, small kernels; always in 1-D).
+# im2col lays the windows of image n out as a matrix cols_n[(c, j), q] -- one row per input
+# channel c and kernel offset j, one column per output position q -- so that image n's
+# output is the GEMM W (F, C*prod(K)) @ cols_n, already in torch's (N, F, positions) order.
+# Two column layouts:
+# * dense: q runs over the output positions, gathered from the window view (the copied
+#   runs are one output line long).
+# * runs (stride 1 only): q runs over the flattened padded plane, so that row (c, j) is ONE
+#   contiguous run xp[n, c].flat[off_j : off_j + L], copied at memcpy speed. The positions
+#   past the end of each output line are computed and dropped; worth it when that waste
+#   is small (wide lines, small kernels; always in 1-D).
 RUNS_MAX_WASTE = 1.2
-# The columns are ~prod(K) times the input: backward keeps them up to this size and
-# otherwise builds them again from the input (a copy, ~10% of a conv's time).
-KEEP_COLUMNS_BYTES = 32 * 2 ** 20
+# The batch is processed in blocks of images whose columns take about this many bytes:
+# im2col writes them and the GEMM reads them back while they are still in cache (2-3x
+# faster than one batch-wide column matrix for ResNet-sized layers), and the columns are
+# never stored whole -- backward builds them again, block by block.
+BLOCK_BYTES = 2 ** 21
+# Stride-1 input gradients are a convolution of dY with the flipped kernel when the
+# kernel has at most this many times more output than input channels (cheaper than a
+# GEMM to columns plus the col2im scatter).
+FLIP_MAX_CHANNEL_RATIO = 1.0
 
 
 def row_strides(sizes):
@@ -142,40 +151,128 @@ def run_length(padded, stride, out):
     return sum((o - 1) * r for o, r in zip(out, row_strides(padded))) + 1
 
 
-def im2col(xp, kernel, stride, dilation, out, groups):
-    """Columns (G, C/G * prod(K), N * L) of padded (N, C, *S) ``xp``, and L (see above)."""
-    n = len(kernel)
-    N, C = xp.shape[:2]
-    L = run_length(xp.shape[2:], stride, out)
-    if L is None:
-        L = int(np.prod(out))
-        v = window_view(xp, kernel, stride, dilation, out)            # (N, C, *O, *K)
-        v = v.transpose((1,) + tuple(range(2 + n, 2 + 2 * n)) + (0,) + tuple(range(2, 2 + n)))
+class Geometry:
+    """One convolution's sizes: input (N, C, *S) padded by ``pads`` into (N, C, *P), read
+    by a kernel of size K with ``stride`` and ``dilation`` at output positions ``out``, in
+    ``groups``; L columns per image (see the layouts above), ``block`` images per block."""
+
+    def __init__(self, x_shape, kernel, stride, dilation, pads, groups, itemsize, out=None):
+        self.N, self.C, n = x_shape[0], x_shape[1], len(kernel)
+        self.sizes, self.kernel, self.stride, self.dilation = x_shape[2:], kernel, stride, dilation
+        self.pads, self.groups = pads, groups
+        self.padded = padded_sizes(x_shape, pads)
+        self.out = tuple(out) if out is not None else tuple(
+            out_size(p, k, s, d, 0, 0) for p, k, s, d in zip(self.padded, kernel, stride, dilation))
+        L = run_length(self.padded, stride, self.out)
+        self.runs = L is not None
+        self.L = L if self.runs else int(np.prod(self.out))
+        self.rows = self.C * int(np.prod(kernel))            # C * prod(K): rows of cols_n
+        self.block = max(1, BLOCK_BYTES // max(1, self.rows * self.L * itemsize))
+        self.n = n
+
+    def batches(self):
+        """Slices of the batch, one per block."""
+        return [slice(s, min(s + self.block, self.N)) for s in range(0, self.N, self.block)]
+
+
+def padded_sizes(shape, pads):
+    return tuple(s + lo + hi for s, (lo, hi) in zip(shape[-len(pads):], pads))
+
+
+def padded_blocks(x, geo):
+    """(slice, padded block) over the batch of (N, C, *S) ``x``: each block is written into
+    the interior of one reused buffer whose zero border is never touched."""
+    if not any(lo or hi for lo, hi in geo.pads):
+        x = np.ascontiguousarray(x)
+        for sl in geo.batches():
+            yield sl, x[sl]
+        return
+    buf = np.zeros((min(geo.block, geo.N), geo.C) + geo.padded, x.dtype)
+    inner = crop_index(geo.sizes, geo.pads)
+    for sl in geo.batches():
+        xp = buf[:sl.stop - sl.start]
+        xp[inner] = x[sl]
+        yield sl, xp
+
+
+def columns(xp, geo, buf):
+    """im2col of a contiguous padded block (m, C, *P): (m, G, C/G * prod(K), L), in ``buf``."""
+    m, C, n = xp.shape[0], geo.C, geo.n
+    if geo.runs:
+        it = xp.itemsize
+        v = as_strided(xp, (m, C) + tuple(geo.kernel) + (geo.L,),
+                       xp.strides[:2] + tuple(d * r * it for d, r in
+                                              zip(geo.dilation, row_strides(geo.padded)))
+                       + (it,), writeable=False)                          # (m, C, *K, L)
+        if geo.rows == C:                        # 1x1 kernel: the block is its own columns
+            return v.reshape(m, geo.groups, C // geo.groups, geo.L)
     else:
-        xp = np.ascontiguousarray(xp)
-        it, plane = xp.itemsize, int(np.prod(xp.shape[2:]))
-        v = as_strided(xp, (C,) + tuple(kernel) + (N, L),             # (C, *K, N, L)
-                       (plane * it,) + tuple(d * r * it for d, r in
-                                             zip(dilation, row_strides(xp.shape[2:])))
-                       + (C * plane * it, it), writeable=False)
-    cols = np.ascontiguousarray(v).reshape(groups, C // groups * int(np.prod(kernel)), N * L)
-    return cols, L
+        v = window_view(xp, geo.kernel, geo.stride, geo.dilation, geo.out)  # (m, C, *O, *K)
+        v = v.transpose((0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n)))
+    cols = buf[:m]
+    np.copyto(cols.reshape(v.shape), v)
+    return cols
 
 
-def out_grid(a, batch, out, padded, L, writeable=False):
-    """View the trailing N * L column axis of contiguous ``a`` as (N, *out) positions."""
-    if L == int(np.prod(out)):
-        return a.reshape(a.shape[:-1] + (batch,) + tuple(out))
-    it = a.itemsize
-    return as_strided(a, a.shape[:-1] + (batch,) + tuple(out),
-                      a.strides[:-1] + (L * it,) + tuple(r * it for r in row_strides(padded)),
-                      writeable=writeable)
+def column_buffer(geo, dtype):
+    """Scratch space for one block's columns."""
+    return np.empty((min(geo.block, geo.N), geo.groups, geo.rows // geo.groups, geo.L), dtype)
 
 
-def scatter_windows(shape, dtype, kernel, stride, dilation, out, part):
-    """The adjoint of reading the window view: zeros of ``shape`` with ``part(t, j, buf)``
-    put at offset j (the t-th) of every window. ``part`` may compute into ``buf`` and
-    return it.
+def conv_columns(x, wg, geo):
+    """y (N, F, L) = wg @ cols_n for every image of (N, C, *S) ``x``, block by block;
+    ``wg`` (G, F/G, C/G * prod(K)) are the weights per group."""
+    G, Fg = wg.shape[:2]
+    y = np.empty((geo.N, G, Fg, geo.L), np.result_type(x, wg))
+    buf = column_buffer(geo, x.dtype)
+    for sl, xp in padded_blocks(x, geo):
+        np.matmul(wg, columns(xp, geo, buf), out=y[sl])
+    return y.reshape(geo.N, G * Fg, geo.L)
+
+
+def from_columns(y, geo, bias=None):
+    """(N, F, L) rows of output positions -> contiguous (N, F, *O), adding ``bias`` (F,)."""
+    N, F = y.shape[:2]
+    b = None if bias is None else bias.reshape((-1,) + (1,) * geo.n)
+    if not geo.runs:
+        y = y.reshape((N, F) + geo.out)
+        if b is not None:
+            y += b
+        return y
+    it = y.itemsize
+    grid = as_strided(y, (N, F) + geo.out,
+                      y.strides[:2] + tuple(r * it for r in row_strides(geo.padded)))
+    return grid.copy() if b is None else grid + b
+
+
+def to_columns(g, geo):
+    """dY (N, F, *O) in the columns' layout (N, F, L), zero at the dropped positions."""
+    N, F = g.shape[:2]
+    if not geo.runs:
+        return np.ascontiguousarray(g).reshape(N, F, geo.L)
+    gm = np.zeros((N, F, geo.L), g.dtype)
+    it = gm.itemsize
+    as_strided(gm, g.shape, gm.strides[:2] + tuple(r * it for r in row_strides(geo.padded)))[...] = g
+    return gm
+
+
+def weight_grad(x, gm, geo, w_shape):
+    """dW = sum_n dY_n cols_n^T per group (the columns rebuilt block by block from ``x``);
+    ``gm`` is dY in the columns' layout (N, F, L)."""
+    G = geo.groups
+    gw = np.zeros((G, w_shape[0] // G, geo.rows // G), gm.dtype)
+    buf = column_buffer(geo, x.dtype)
+    for sl, xp in padded_blocks(x, geo):
+        cols = columns(xp, geo, buf)
+        gy = gm[sl].reshape(cols.shape[:2] + (-1, geo.L))
+        gw += np.matmul(gy, cols.swapaxes(-1, -2)).sum(axis=0)
+    return gw.reshape(w_shape)
+
+
+def scatter_windows(dxp, kernel, stride, dilation, out, part):
+    """The adjoint of reading the window view: add ``part(t, j, buf)`` at offset j (the
+    t-th) of every window of the zero array ``dxp`` (..., *P). ``part`` may compute into
+    ``buf`` and return it.
 
     Where windows cannot overlap each part is written straight in. Where they overlap
     with stride > 1, adding each part through the strided view is slow (a read-modify-
@@ -183,8 +280,7 @@ def scatter_windows(shape, dtype, kernel, stride, dilation, out, part):
     per-phase grids -- input position o*s + j = (o + j//s)*s + j%s lands in phase j%s at
     o + j//s -- and each phase is then written once into its strided slice."""
     n = len(kernel)
-    dxp = np.zeros(shape, dtype)
-    lead = tuple(shape[:-n])
+    lead, dtype = dxp.shape[:-n], dxp.dtype
     overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
     if overlap and any(s > 1 for s in stride) and all(d == 1 for d in dilation):
         grid = tuple(o + (k - 1) // s for o, k, s in zip(out, kernel, stride))
@@ -213,43 +309,57 @@ def scatter_windows(shape, dtype, kernel, stride, dilation, out, part):
     return dxp
 
 
-def col2im(dcols, padded, kernel, stride, dilation, out, L):
-    """Adjoint of ``im2col``: add dcols (C, *K, N * L) back onto a zero (N, C, *S) array."""
-    N, C = padded[:2]
-    dcols = dcols.reshape((C,) + tuple(kernel) + (N, -1))
-    if L != int(np.prod(out)):                     # runs: one shifted add per offset
-        dxp = np.zeros(padded, dcols.dtype)
-        it, plane = dxp.itemsize, int(np.prod(padded[2:]))
-        rows = row_strides(padded[2:])
-        for j in offsets(kernel):
-            start = sum(a * d * r for a, d, r in zip(j, dilation, rows))
-            dst = as_strided(dxp.reshape(-1)[start:], (C, N, L), (plane * it, C * plane * it, it))
-            dst += dcols[(slice(None),) + j]
-        return dxp
-    dcols = dcols.reshape((C,) + tuple(kernel) + (N,) + tuple(out))
-    dxp = scatter_windows((C, N) + tuple(padded[2:]), dcols.dtype, kernel, stride, dilation, out,
-                          lambda t, j, buf: dcols[(slice(None),) + j])
-    return np.swapaxes(dxp, 0, 1)
+def col2im(dcols, dxp, geo):
+    """Adjoint of ``columns``: add dcols (m, G, C/G * prod(K), L) onto the zero padded
+    block ``dxp`` (m, C, *P), one vectorised add per kernel offset j."""
+    m, C = dxp.shape[:2]
+    dcols = dcols.reshape((m, C) + tuple(geo.kernel) + (geo.L,))
+    if not geo.runs:
+        dcols = dcols.reshape((m, C) + tuple(geo.kernel) + geo.out)
+        scatter_windows(dxp, geo.kernel, geo.stride, geo.dilation, geo.out,
+                        lambda t, j, buf: dcols[(slice(None), slice(None)) + j])
+        return
+    it, flat = dxp.itemsize, dxp.reshape(-1)
+    rows = row_strides(geo.padded)
+    for j in offsets(geo.kernel):
+        start = sum(a * d * r for a, d, r in zip(j, geo.dilation, rows))
+        dst = as_strided(flat[start:], (m, C, geo.L), dxp.strides[:2] + (it,))
+        dst += dcols[(slice(None), slice(None)) + j]
 
 
-def gemm_conv(xp, wg, kernel, stride, dilation, out):
-    """Cross-correlate padded (N, C, *S) ``xp`` with (G, F/G, C/G * prod(K)) weights ``wg``.
+def input_grad(g, w, geo):
+    """dX (N, C, *S) of the convolution ``geo`` from dY ``g`` (N, F, *O): the transposed
+    convolution.
 
-    Returns y as an (F, N, *O) view, the im2col columns it multiplied and their L."""
-    cols, L = im2col(xp, kernel, stride, dilation, out, wg.shape[0])
-    y = np.matmul(wg, cols).reshape(wg.shape[0] * wg.shape[1], -1)   # (F, N * L)
-    return out_grid(y, xp.shape[0], out, xp.shape[2:], L), cols, L
-
-
-def channels_second(y, bias=None):
-    """(F, N, *O) -> contiguous (N, F, *O), adding ``bias`` (F,) on the way."""
-    res = np.empty((y.shape[1], y.shape[0]) + y.shape[2:], y.dtype)
-    yt = np.swapaxes(y, 0, 1)
-    if bias is None:
-        np.copyto(res, yt)
-    else:
-        np.add(yt, bias.reshape((-1,) + (1,) * (y.ndim - 2)), out=res)
-    return res
+    With stride 1 it is itself a convolution -- of dY, padded by d(k-1) - pad, with the
+    flipped, channel-transposed kernel -- the cheaper route when the kernel has few output
+    channels. Otherwise, per block, dcols = W^T dY_n and col2im adds them back."""
+    F, Cg = w.shape[:2]
+    G, n, kernel = geo.groups, geo.n, geo.kernel
+    back = tuple((d * (k - 1) - lo, s - o + lo) for k, d, (lo, _), s, o in
+                 zip(kernel, geo.dilation, geo.pads, geo.sizes, geo.out))
+    if all(s == 1 for s in geo.stride) and F <= FLIP_MAX_CHANNEL_RATIO * Cg * G \
+            and min(min(b) for b in back) >= 0:
+        flip = (Ellipsis,) + (slice(None, None, -1),) * n
+        wf = w.reshape((G, F // G, Cg) + kernel)[flip]
+        wf = np.ascontiguousarray(np.swapaxes(wf, 1, 2)).reshape(G, Cg, -1)
+        flipped = Geometry(g.shape, kernel, geo.stride, geo.dilation, back, G, g.itemsize,
+                           out=geo.sizes)
+        return from_columns(conv_columns(g, wf, flipped), flipped)
+    gm = to_columns(g, geo)
+    wt = w.reshape(G, F // G, -1).swapaxes(-1, -2)                      # (G, CgK, F/G)
+    dx = np.empty((geo.N, geo.C) + tuple(geo.sizes), gm.dtype)
+    padded = any(lo or hi for lo, hi in geo.pads)
+    buf = np.empty((min(geo.block, geo.N), geo.C) + geo.padded, gm.dtype) if padded else None
+    inner = crop_index(geo.sizes, geo.pads)
+    for sl in geo.batches():
+        m = sl.stop - sl.start
+        dxp = buf[:m] if padded else dx[sl]
+        dxp[...] = 0
+        col2im(np.matmul(wt, gm[sl].reshape(m, G, F // G, geo.L)), dxp, geo)
+        if padded:
+            dx[sl] = dxp[inner]
+    return dx
 
 
 class ConvNd(Kernel):
@@ -260,92 +370,36 @@ class ConvNd(Kernel):
         batched = x.ndim == w.ndim
         if not batched:
             x = x[None]
-        kernel = w.shape[2:]
-        xp = pad_spatial(x, padding)
-        out = tuple(out_size(s, k, st, d, 0, 0)
-                    for s, k, st, d in zip(xp.shape[2:], kernel, stride, dilation))
-        y, cols, L = gemm_conv(xp, w.reshape(groups, w.shape[0] // groups, -1), kernel, stride,
-                               dilation, out)
-        ctx.rebuild = cols.nbytes > KEEP_COLUMNS_BYTES   # then keep x, im2col it again
-        ctx.save_for_backward(None if not ctx.needs_input_grad[1] else x if ctx.rebuild else cols,
+        geo = Geometry(x.shape, w.shape[2:], stride, dilation, padding, groups, x.itemsize)
+        y = conv_columns(x, w.reshape(groups, w.shape[0] // groups, -1), geo)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
-        ctx.geom = (x.shape, padding, stride, dilation, L)
-        ctx.batched, ctx.w_shape, ctx.groups = batched, w.shape, groups
-        res = channels_second(y, b)
+        ctx.geo, ctx.batched, ctx.w_shape = geo, batched, w.shape
+        res = from_columns(y, geo, b)
         return res if batched else res[0]
 
     @staticmethod
     def backward(ctx, g):
-        """dW = dY cols^T, db = sum dY, dX = W^T * dY (the transposed convolution)."""
-        saved, w = ctx.saved_tensors
-        x_shape, padding, stride, dilation, L = ctx.geom
+        """dW = sum_n dY_n cols_n^T, db = sum dY, dX = W^T * dY (the transposed convolution)."""
+        x, w = ctx.saved_tensors
+        geo = ctx.geo
         if not ctx.batched:
             g = g[None]
-        gx = gw = gb = gm = None
+        gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = channel_sum(g)
         if ctx.needs_input_grad[1]:
-            cols = im2col(pad_spatial(saved, padding), ctx.w_shape[2:], stride, dilation,
-                          g.shape[2:], ctx.groups)[0] if ctx.rebuild else saved
-            gm = dy_columns(g, padded_sizes(x_shape, padding), L)
-            gw = weight_grad(cols, gm, ctx.w_shape)
+            gw = weight_grad(x, to_columns(g, geo), geo, ctx.w_shape)
         if ctx.needs_input_grad[0]:
-            gx = conv_input_grad(g, w, x_shape, padding, stride, dilation, gm, L)
+            gx = input_grad(g, w, geo)
             if not ctx.batched:
                 gx = gx[0]
         return gx, gw, gb
 
 
-def padded_sizes(shape, pads):
-    return tuple(s + lo + hi for s, (lo, hi) in zip(shape[-len(pads):], pads))
-
-
 def channel_sum(g):
     """Sum of (N, F, *O) over everything but F (the bias gradient), by contiguous reductions."""
     return g.reshape(g.shape[0], g.shape[1], -1).sum(axis=2).sum(axis=0)
-
-
-def dy_columns(g, padded, L):
-    """dY (N, F, *O) in the columns' layout (F, N * L), zero at the dropped positions."""
-    N, F, out = g.shape[0], g.shape[1], g.shape[2:]
-    gm = (np.zeros if L != int(np.prod(out)) else np.empty)((F, N * L), g.dtype)
-    out_grid(gm, N, out, padded, L, writeable=True)[...] = np.swapaxes(g, 0, 1)
-    return gm
-
-
-def weight_grad(cols, gm, w_shape):
-    """dW = dY cols^T per group; BLAS is fastest as cols (CK, NL) @ dY^T (NL, F)."""
-    groups = cols.shape[0]
-    gm = gm.reshape(groups, w_shape[0] // groups, -1)
-    return np.matmul(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
-
-
-def conv_input_grad(g, w, x_shape, padding, stride, dilation, gm=None, L=None):
-    """dX of a convolution (N, C, *S) -> (N, F, *O): the transposed convolution of dY.
-
-    With stride 1 it is itself a convolution -- of dY, padded by d(k-1) - pad, with the
-    flipped, channel-transposed kernel -- and that is the cheaper route when the kernel
-    has no more output than input channels. Otherwise scatter dcols = W^T dY (col2im).
-    ``gm``, ``L``: dY in the columns' layout, if the caller already has it."""
-    kernel, out = w.shape[2:], g.shape[2:]
-    F, Cg = w.shape[:2]
-    groups, n = x_shape[1] // Cg, len(kernel)
-    back = tuple((d * (k - 1) - lo, s - o + lo)
-                 for k, d, (lo, _), s, o in zip(kernel, dilation, padding, x_shape[2:], out))
-    if all(s == 1 for s in stride) and F <= Cg * groups and min(min(b) for b in back) >= 0:
-        flip = (Ellipsis,) + (slice(None, None, -1),) * n
-        wf = w.reshape((groups, F // groups, Cg) + kernel)[flip]
-        wf = np.ascontiguousarray(np.swapaxes(wf, 1, 2)).reshape(groups, Cg, -1)
-        dx, _, _ = gemm_conv(pad_spatial(g, back), wf, kernel, stride, dilation, tuple(x_shape[2:]))
-        return channels_second(dx)
-    padded = (x_shape[0], x_shape[1]) + padded_sizes(x_shape, padding)
-    if gm is None:
-        L = run_length(padded[2:], stride, out) or int(np.prod(out))
-        gm = dy_columns(g, padded[2:], L)
-    dcols = np.matmul(w.reshape(groups, F // groups, -1).transpose(0, 2, 1),
-                      gm.reshape(groups, F // groups, -1))                   # (G, CgK, NL)
-    dxp = col2im(dcols, padded, kernel, stride, dilation, out, L)            # (N, C, *S)
-    return np.ascontiguousarray(dxp[crop_index(x_shape[2:], padding)])
 
 
 class ConvTransposeNd(Kernel):
@@ -356,41 +410,35 @@ class ConvTransposeNd(Kernel):
         batched = x.ndim == w.ndim
         if not batched:
             x = x[None]
-        y_shape = (x.shape[0], w.shape[1] * groups) + tuple(out)
-        y = conv_input_grad(x, w, y_shape, padding, stride, dilation)
+        # the convolution whose input gradient this is: (N, C_out, *out) -> x's shape
+        geo = Geometry((x.shape[0], w.shape[1] * groups) + tuple(out), w.shape[2:], stride,
+                       dilation, padding, groups, x.itemsize, out=x.shape[2:])
+        y = input_grad(x, w, geo)
         if b is not None:
             y += b.reshape((-1,) + (1,) * len(out))
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
-        ctx.geom = (padding, stride, dilation)
-        ctx.batched, ctx.w_shape, ctx.x_sizes = batched, w.shape, x.shape[2:]
+        ctx.geo, ctx.batched, ctx.w_shape = geo, batched, w.shape
         return y if batched else y[0]
 
     @staticmethod
     def backward(ctx, g):
-        """dX = W * dY (the convolution), dW = x (dY's columns)^T, db = sum dY."""
+        """dX = W * dY (the convolution), dW = sum_n x_n (dY's columns)_n^T, db = sum dY."""
         x, w = ctx.saved_tensors
-        padding, stride, dilation = ctx.geom
+        geo = ctx.geo
         if not ctx.batched:
             g = g[None]                       # (x was saved with its batch axis)
-        kernel, groups = ctx.w_shape[2:], g.shape[1] // ctx.w_shape[1]
-        gp = pad_spatial(g, padding)
-        out = ctx.x_sizes   # output_padding >= stride leaves windows that no input reached
-        cols, L = im2col(gp, kernel, stride, dilation, out, groups)
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = channel_sum(g)
         if ctx.needs_input_grad[1]:
-            gw = weight_grad(cols, dy_columns(x, gp.shape[2:], L), ctx.w_shape)
+            gw = weight_grad(g, to_columns(x, geo), geo, ctx.w_shape)
         if ctx.needs_input_grad[0]:
-            wg = w.reshape(groups, w.shape[0] // groups, -1)
-            y = out_grid(np.matmul(wg, cols).reshape(w.shape[0], -1), g.shape[0], out,
-                         gp.shape[2:], L)
-            gx = channels_second(y)
+            wg = w.reshape(geo.groups, w.shape[0] // geo.groups, -1)
+            gx = from_columns(conv_columns(g, wg, geo), geo)
             if not ctx.batched:
                 gx = gx[0]
         return gx, gw, gb
-
 
 # ------------------------------------------------------------------ argument checking
 def _check_conv_args(fn, n, input, weight, bias, stride, dilation, groups):

@@ -167,7 +167,7 @@ class MaxPoolNd(Kernel):
         n = len(kernel)
         padded = x_shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[-n:], pads))
         hit = np.empty(idx.shape, bool)
-        dxp = scatter_windows(padded, g.dtype, kernel, stride, dilation, out,
+        dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, dilation, out,
                               lambda t, j, buf: np.multiply(g, np.equal(idx, t, out=hit), out=buf))
         return dxp[crop_index(x_shape[-n:], pads)]
 
@@ -233,7 +233,7 @@ class AvgPoolNd(Kernel):
         if _is_global(x_shape, kernel, out, pads):
             return np.array(np.broadcast_to(gd, x_shape))
         padded = x_shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[-n:], pads))
-        dxp = scatter_windows(padded, g.dtype, kernel, stride, (1,) * n, out,
+        dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, (1,) * n, out,
                               lambda t, j, buf: gd)
         return dxp[crop_index(x_shape[-n:], pads)]
 

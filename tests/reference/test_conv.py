@@ -14,10 +14,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even k
 
 @pytest.fixture(params=["dense", "runs"])
 def layout(request, monkeypatch):
-    """Run a test with each im2col column layout (runs: wherever the stride is 1); the
-    runs variant also rebuilds the columns in backward instead of keeping them."""
-    monkeypatch.setattr(conv, "RUNS_MAX_WASTE", 0 if request.param == "dense" else np.inf)
-    monkeypatch.setattr(conv, "KEEP_COLUMNS_BYTES", np.inf if request.param == "dense" else 0)
+    """Run a test with each im2col column layout (runs: wherever the stride is 1). The
+    dense variant also works one image per block and computes stride-1 input gradients by
+    col2im; the runs variant takes the whole batch in one block and the flipped-kernel
+    convolution wherever it applies."""
+    dense = request.param == "dense"
+    monkeypatch.setattr(conv, "RUNS_MAX_WASTE", 0 if dense else np.inf)
+    monkeypatch.setattr(conv, "BLOCK_BYTES", 0 if dense else 2 ** 62)
+    monkeypatch.setattr(conv, "FLIP_MAX_CHANNEL_RATIO", 0 if dense else np.inf)
     return request.param
 
 # (input shape, weight shape, options)
