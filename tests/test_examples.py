@@ -21,7 +21,7 @@ def load(name, swap_torch=False):
 
 
 def test_torch_style_lenet_learns_in_minidl():
-    accuracy = load("lenet_torch_style.py").main(["--epochs", "1", "--limit", "1500"])
+    accuracy = load("lenet_torch_style.py").main(["--epochs", "2", "--limit", "2000"])
     assert accuracy > 0.7
 
 
