@@ -26,6 +26,7 @@ its forward is a convolution's dX and its dX a convolution's forward.
 Pooling (``minidl.ops.pool``) reuses the window view and ``scatter_windows``.
 """
 import itertools
+import math
 import numbers
 
 import numpy as np
@@ -126,7 +127,7 @@ def fmt_size(shape, sep=", "):
 #   contiguous run xp[n, c].flat[off_j : off_j + L], copied at memcpy speed. The positions
 #   past the end of each output line are computed and dropped; worth it when that waste
 #   is small (wide lines, small kernels; always in 1-D).
-RUNS_MAX_WASTE = 1.2
+RUNS_MAX_WASTE = 2.0
 # The batch is processed in blocks of images whose columns take about this many bytes:
 # im2col writes them and the GEMM reads them back while they are still in cache (2-3x
 # faster than one batch-wide column matrix for ResNet-sized layers), and the columns are
@@ -140,13 +141,12 @@ FLIP_MAX_CHANNEL_RATIO = 1.0
 
 def row_strides(sizes):
     """Row-major element strides of an array of ``sizes``."""
-    return tuple(int(np.prod(sizes[i + 1:])) for i in range(len(sizes)))
+    return tuple(math.prod(sizes[i + 1:]) for i in range(len(sizes)))
 
 
 def run_length(padded, stride, out):
     """Columns per image in the runs layout, or None where the dense layout is used."""
-    if any(s != 1 for s in stride) or \
-            np.prod(padded[1:]) > RUNS_MAX_WASTE * np.prod(out[1:]):
+    if any(s != 1 for s in stride) or math.prod(padded[1:]) > RUNS_MAX_WASTE * math.prod(out[1:]):
         return None
     return sum((o - 1) * r for o, r in zip(out, row_strides(padded))) + 1
 
@@ -157,7 +157,7 @@ class Geometry:
     ``groups``; L columns per image (see the layouts above), ``block`` images per block."""
 
     def __init__(self, x_shape, kernel, stride, dilation, pads, groups, itemsize, out=None):
-        self.N, self.C, n = x_shape[0], x_shape[1], len(kernel)
+        self.N, self.C, self.n = x_shape[0], x_shape[1], len(kernel)
         self.sizes, self.kernel, self.stride, self.dilation = x_shape[2:], kernel, stride, dilation
         self.pads, self.groups = pads, groups
         self.padded = padded_sizes(x_shape, pads)
@@ -165,58 +165,61 @@ class Geometry:
             out_size(p, k, s, d, 0, 0) for p, k, s, d in zip(self.padded, kernel, stride, dilation))
         L = run_length(self.padded, stride, self.out)
         self.runs = L is not None
-        self.L = L if self.runs else int(np.prod(self.out))
-        self.rows = self.C * int(np.prod(kernel))            # C * prod(K): rows of cols_n
+        self.L = L if self.runs else math.prod(self.out)
+        self.rows = self.C * math.prod(kernel)              # C * prod(K): rows of cols_n
         self.block = max(1, BLOCK_BYTES // max(1, self.rows * self.L * itemsize))
-        self.n = n
 
     def batches(self):
         """Slices of the batch, one per block."""
         return [slice(s, min(s + self.block, self.N)) for s in range(0, self.N, self.block)]
+
+    def grid(self, a):
+        """The (..., *O) output positions of an (..., L) array in the columns' layout."""
+        if not self.runs:
+            return a.reshape(a.shape[:-1] + self.out)
+        it = a.itemsize
+        return as_strided(a, a.shape[:-1] + self.out,
+                          a.strides[:-1] + tuple(r * it for r in row_strides(self.padded)))
 
 
 def padded_sizes(shape, pads):
     return tuple(s + lo + hi for s, (lo, hi) in zip(shape[-len(pads):], pads))
 
 
-def padded_blocks(x, geo):
-    """(slice, padded block) over the batch of (N, C, *S) ``x``: each block is written into
-    the interior of one reused buffer whose zero border is never touched."""
-    if not any(lo or hi for lo, hi in geo.pads):
-        x = np.ascontiguousarray(x)
-        for sl in geo.batches():
-            yield sl, x[sl]
-        return
-    buf = np.zeros((min(geo.block, geo.N), geo.C) + geo.padded, x.dtype)
-    inner = crop_index(geo.sizes, geo.pads)
-    for sl in geo.batches():
-        xp = buf[:sl.stop - sl.start]
-        xp[inner] = x[sl]
-        yield sl, xp
-
-
-def columns(xp, geo, buf):
-    """im2col of a contiguous padded block (m, C, *P): (m, G, C/G * prod(K), L), in ``buf``."""
-    m, C, n = xp.shape[0], geo.C, geo.n
+def window_columns(xp, geo):
+    """View (N, C, *K, L) of padded (N, C, *P) ``xp`` (contiguous planes) as the columns of
+    the runs layout, or (N, C, *K, *O) of the dense layout; no copy."""
     if geo.runs:
         it = xp.itemsize
-        v = as_strided(xp, (m, C) + tuple(geo.kernel) + (geo.L,),
-                       xp.strides[:2] + tuple(d * r * it for d, r in
-                                              zip(geo.dilation, row_strides(geo.padded)))
-                       + (it,), writeable=False)                          # (m, C, *K, L)
-        if geo.rows == C:                        # 1x1 kernel: the block is its own columns
-            return v.reshape(m, geo.groups, C // geo.groups, geo.L)
-    else:
-        v = window_view(xp, geo.kernel, geo.stride, geo.dilation, geo.out)  # (m, C, *O, *K)
-        v = v.transpose((0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n)))
-    cols = buf[:m]
-    np.copyto(cols.reshape(v.shape), v)
-    return cols
+        return as_strided(xp, xp.shape[:2] + tuple(geo.kernel) + (geo.L,),
+                          xp.strides[:2] + tuple(d * r * it for d, r in
+                                                 zip(geo.dilation, row_strides(geo.padded)))
+                          + (it,), writeable=False)
+    n = geo.n
+    v = window_view(xp, geo.kernel, geo.stride, geo.dilation, geo.out)  # (N, C, *O, *K)
+    return v.transpose((0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n)))
 
 
-def column_buffer(geo, dtype):
-    """Scratch space for one block's columns."""
-    return np.empty((min(geo.block, geo.N), geo.groups, geo.rows // geo.groups, geo.L), dtype)
+def column_blocks(x, geo):
+    """(slice, columns (m, G, C/G * prod(K), L)) for each block of the batch of (N, C, *S)
+    ``x``. Each block is padded into one reused buffer (whose zero border is never
+    written) and copied into another; the columns are valid until the next block."""
+    G, m0 = geo.groups, min(geo.block, geo.N)
+    padded = any(lo or hi for lo, hi in geo.pads)
+    src = np.zeros((m0, geo.C) + geo.padded, x.dtype) if padded else np.ascontiguousarray(x)
+    views, inner = window_columns(src, geo), crop_index(geo.sizes, geo.pads)
+    unit = geo.runs and geo.rows == geo.C        # 1x1 kernel: the input is its own columns
+    buf = None if unit else np.empty((m0, G, geo.rows // G, geo.L), x.dtype)
+    for sl in geo.batches():
+        m = sl.stop - sl.start
+        if padded:
+            src[:m][inner] = x[sl]
+        v = views[:m] if padded else views[sl]
+        if unit:
+            yield sl, v.reshape(m, G, geo.C // G, geo.L)
+        else:
+            np.copyto(buf[:m].reshape(v.shape), v)
+            yield sl, buf[:m]
 
 
 def conv_columns(x, wg, geo):
@@ -224,24 +227,19 @@ def conv_columns(x, wg, geo):
     ``wg`` (G, F/G, C/G * prod(K)) are the weights per group."""
     G, Fg = wg.shape[:2]
     y = np.empty((geo.N, G, Fg, geo.L), np.result_type(x, wg))
-    buf = column_buffer(geo, x.dtype)
-    for sl, xp in padded_blocks(x, geo):
-        np.matmul(wg, columns(xp, geo, buf), out=y[sl])
+    for sl, cols in column_blocks(x, geo):
+        np.matmul(wg, cols, out=y[sl])
     return y.reshape(geo.N, G * Fg, geo.L)
 
 
 def from_columns(y, geo, bias=None):
     """(N, F, L) rows of output positions -> contiguous (N, F, *O), adding ``bias`` (F,)."""
-    N, F = y.shape[:2]
     b = None if bias is None else bias.reshape((-1,) + (1,) * geo.n)
-    if not geo.runs:
-        y = y.reshape((N, F) + geo.out)
+    grid = geo.grid(y)
+    if not geo.runs:                      # already (N, F, *O): add in place
         if b is not None:
-            y += b
-        return y
-    it = y.itemsize
-    grid = as_strided(y, (N, F) + geo.out,
-                      y.strides[:2] + tuple(r * it for r in row_strides(geo.padded)))
+            grid += b
+        return grid
     return grid.copy() if b is None else grid + b
 
 
@@ -251,8 +249,7 @@ def to_columns(g, geo):
     if not geo.runs:
         return np.ascontiguousarray(g).reshape(N, F, geo.L)
     gm = np.zeros((N, F, geo.L), g.dtype)
-    it = gm.itemsize
-    as_strided(gm, g.shape, gm.strides[:2] + tuple(r * it for r in row_strides(geo.padded)))[...] = g
+    geo.grid(gm)[...] = g
     return gm
 
 
@@ -260,13 +257,11 @@ def weight_grad(x, gm, geo, w_shape):
     """dW = sum_n dY_n cols_n^T per group (the columns rebuilt block by block from ``x``);
     ``gm`` is dY in the columns' layout (N, F, L)."""
     G = geo.groups
-    gw = np.zeros((G, w_shape[0] // G, geo.rows // G), gm.dtype)
-    buf = column_buffer(geo, x.dtype)
-    for sl, xp in padded_blocks(x, geo):
-        cols = columns(xp, geo, buf)
+    gwt = np.zeros((G, geo.rows // G, w_shape[0] // G), gm.dtype)      # dW^T: BLAS is
+    for sl, cols in column_blocks(x, geo):                              # faster this way
         gy = gm[sl].reshape(cols.shape[:2] + (-1, geo.L))
-        gw += np.matmul(gy, cols.swapaxes(-1, -2)).sum(axis=0)
-    return gw.reshape(w_shape)
+        gwt += np.matmul(cols, gy.swapaxes(-1, -2)).sum(axis=0)
+    return gwt.swapaxes(-1, -2).reshape(w_shape)
 
 
 def scatter_windows(dxp, kernel, stride, dilation, out, part):
