@@ -12,9 +12,11 @@ from .dropout import *  # noqa: F401,F403
 from .sparse import Embedding  # noqa: F401
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: F401
-from .normalization import LayerNorm, GroupNorm, RMSNorm  # noqa: F401
+from .normalization import LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .padding import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from . import utils  # noqa: F401
 from . import modules  # noqa: F401

@@ -1,11 +1,11 @@
 """Pooling layers: max / average / adaptive pooling in 1, 2 and 3 dimensions."""
 from . import functional as F
-from .conv import _single
+from .conv import _pair, _single, _triple
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -148,3 +148,41 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     _fn = "adaptive_max_pool3d"
+
+
+class _MaxUnpoolNd(Module):
+    _fn = None
+    _tuple = None
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        to_tuple = type(self)._tuple
+        self.kernel_size = to_tuple(kernel_size)
+        self.stride = to_tuple(stride if stride is not None else kernel_size)
+        self.padding = to_tuple(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return getattr(F, self._fn)(input, indices, self.kernel_size, self.stride, self.padding,
+                                    output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool1d``: values go back to the positions its indices name."""
+
+    _fn = "max_unpool1d"
+    _tuple = staticmethod(_single)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool2d(..., return_indices=True)``; zeros elsewhere."""
+
+    _fn = "max_unpool2d"
+    _tuple = staticmethod(_pair)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    _fn = "max_unpool3d"
+    _tuple = staticmethod(_triple)
