@@ -8,7 +8,6 @@ import numbers
 import numpy as np
 from PIL import Image, ImageEnhance
 
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
 def _is_pil(img):
