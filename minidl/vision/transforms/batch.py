@@ -78,9 +78,7 @@ class RandomCrop:
                  generator=None):
         self.size = _setup_size(size)
         self.padding = None if padding is None else F._parse_padding(padding)
-        if padding_mode not in F._PAD_MODES:
-            raise ValueError(f"Padding mode should be either constant, edge, reflect or "
-                             f"symmetric, got {padding_mode!r}")
+        F.check_padding_mode(padding_mode)
         if not isinstance(fill, (int, float)):
             raise TypeError(f"batch.RandomCrop: fill must be one number, got {fill!r}")
         self.pad_if_needed, self.fill, self.padding_mode = pad_if_needed, fill, padding_mode

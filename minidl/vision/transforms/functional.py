@@ -257,6 +257,12 @@ def center_crop(img, output_size):
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
+def check_padding_mode(padding_mode):
+    if padding_mode not in _PAD_MODES:
+        raise ValueError(f"Padding mode should be either constant, edge, reflect or symmetric, "
+                         f"got {padding_mode!r}")
+
+
 def _parse_padding(padding):
     """``padding`` (int, or 1 / 2 / 4 ints) as ``[left, top, right, bottom]``."""
     if isinstance(padding, bool) or not isinstance(padding, (numbers.Integral, tuple, list)):
@@ -285,9 +291,7 @@ def pad(img, padding, fill=0, padding_mode="constant"):
     ltrb = _parse_padding(padding)
     if fill is not None and not isinstance(fill, (numbers.Number, tuple, list)):
         raise TypeError(f"Got inappropriate fill arg: {fill!r}")
-    if padding_mode not in _PAD_MODES:
-        raise ValueError(f"Padding mode should be either constant, edge, reflect or symmetric, "
-                         f"got {padding_mode!r}")
+    check_padding_mode(padding_mode)
     return _backend(img).pad(img, ltrb, fill, padding_mode)
 
 

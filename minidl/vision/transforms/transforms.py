@@ -23,6 +23,17 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lam
            "RandomChoice", "RandomOrder"]
 
 
+def _apply_all(transforms, img):
+    for t in transforms:
+        img = t(img)
+    return img
+
+
+def _listing(transforms):
+    """The lines of a container's repr that show its transforms."""
+    return "".join(f"\n    {t}" for t in transforms)
+
+
 class Compose:
     """Apply ``transforms`` one after the other."""
 
@@ -30,13 +41,10 @@ class Compose:
         self.transforms = list(transforms)
 
     def __call__(self, img):
-        for t in self.transforms:
-            img = t(img)
-        return img
+        return _apply_all(self.transforms, img)
 
     def __repr__(self):
-        body = "".join(f"\n    {t}" for t in self.transforms)
-        return f"{type(self).__name__}({body}\n)"
+        return f"{type(self).__name__}({_listing(self.transforms)}\n)"
 
 
 class ToTensor:
@@ -182,9 +190,7 @@ class Pad(Module):
             raise TypeError(f"Got inappropriate padding arg: {padding!r}")
         if not isinstance(fill, (numbers.Number, tuple, list)):
             raise TypeError(f"Got inappropriate fill arg: {fill!r}")
-        if padding_mode not in F._PAD_MODES:
-            raise ValueError(f"Padding mode should be either constant, edge, reflect or "
-                             f"symmetric, got {padding_mode!r}")
+        F.check_padding_mode(padding_mode)
         F._parse_padding(padding)
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
@@ -209,9 +215,7 @@ class RandomCrop(Module):
         self.size = _setup_size(size)
         if padding is not None:
             F._parse_padding(padding)
-        if padding_mode not in F._PAD_MODES:
-            raise ValueError(f"Padding mode should be either constant, edge, reflect or "
-                             f"symmetric, got {padding_mode!r}")
+        F.check_padding_mode(padding_mode)
         self.padding = padding
         self.pad_if_needed = pad_if_needed
         self.fill = fill
@@ -490,13 +494,10 @@ class RandomApply(Module):
     def forward(self, img):
         if self.p < _rng().random():
             return img
-        for t in self.transforms:
-            img = t(img)
-        return img
+        return _apply_all(self.transforms, img)
 
     def __repr__(self):
-        body = "".join(f"\n    {t}" for t in self.transforms)
-        return f"{type(self).__name__}(\n    p={self.p}{body}\n)"
+        return f"{type(self).__name__}(\n    p={self.p}{_listing(self.transforms)}\n)"
 
 
 class RandomTransforms:
@@ -511,8 +512,7 @@ class RandomTransforms:
         raise NotImplementedError()
 
     def __repr__(self):
-        body = "".join(f"\n    {t}" for t in self.transforms)
-        return f"{type(self).__name__}({body}\n)"
+        return f"{type(self).__name__}({_listing(self.transforms)}\n)"
 
 
 class RandomChoice(RandomTransforms):
