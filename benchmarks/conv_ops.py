@@ -6,8 +6,8 @@
 Every conv / pool layer of the LeNet-5 (W2) and small-ResNet (W3) training steps is run
 alone, with both libraries on the same float32 arrays: the forward (inputs and parameters
 require grad, as in training) and the forward plus backward (of a fixed upstream gradient).
-The two libraries alternate call by call so that machine noise hits both alike; each time
-is the best of ``--repeat`` calls, by process CPU time (``--clock cpu``, robust to a busy
+The two libraries take turns in short bursts so that machine noise hits both alike; each
+time is the best of ``--repeat`` calls, by process CPU time (``--clock cpu``, robust to a busy
 machine; with several threads it sums their CPU) or by wall time (``--clock wall``).
 Printed: milliseconds and the ratio minidl / torch (lower is better; 1.0 = parity).
 """
@@ -62,16 +62,20 @@ def make_calls(lib, name, seed=0):
     return forward, forward_backward
 
 
-def best_of(calls, repeat, clock):
-    """Best time of each call in ``calls``, calling them in turn ``repeat`` times."""
+def best_of(calls, repeat, clock, burst=5):
+    """Best time of each call in ``calls`` over ``repeat`` calls, taking turns in bursts.
+
+    A burst calls one function ``burst`` times in a row and drops the first call: with
+    several threads, one library's pool threads can still be spinning when the other
+    starts (OpenBLAS and OpenMP wait actively), which would otherwise slow both."""
     best = [float("inf")] * len(calls)
-    for c in calls:       # warm-up (allocator, BLAS buffers)
-        c()
-    for _ in range(repeat):
+    for _ in range(max(1, repeat // (burst - 1))):
         for i, c in enumerate(calls):
-            t0 = clock()
-            c()
-            best[i] = min(best[i], clock() - t0)
+            for k in range(burst):
+                t0 = clock()
+                c()
+                if k:
+                    best[i] = min(best[i], clock() - t0)
     return best
 
 
