@@ -3,8 +3,11 @@
     minidl train lenet                      # LeNet-5 on the bundled MNIST subset
     minidl train mlp --data fashion-mnist-mini --epochs 5 --optimizer sgd --lr 0.05
     minidl train lenet --data ~/data/mnist  # a folder of MNIST IDX files (or root/MNIST/raw)
+    minidl train resnet18 --data fashion-mnist-mini   # any zoo model, small-input variant
     minidl eval runs/lenet-mnist-mini-20260101-120000/best.safetensors
     minidl models                           # the models ``train`` knows
+    minidl summary resnet18                 # layer table: shapes, parameters, MACs
+    minidl summary googlenet --input-size 1 28 28 --small-input --num-classes 10
 
 ``train`` writes into ``--out`` (default ``runs/<model>-<data>-<timestamp>``): the
 checkpoints ``best.safetensors`` and ``last.safetensors`` (model, optimizer state, epoch,
@@ -37,7 +40,7 @@ _non_negative_float = _number(float, 0.0, "a number >= 0")
 
 
 def build_parser():
-    from .train.recipes import COMMON_DEFAULTS, OPTIMIZERS, SCHEDULERS
+    from .train.recipes import AUGMENTATIONS, COMMON_DEFAULTS, OPTIMIZERS, SCHEDULERS
     p = argparse.ArgumentParser(
         prog="minidl", description="minidl: train and evaluate models on real data (CPU).",
         epilog="Run 'minidl COMMAND --help' for the options of a command.")
@@ -67,6 +70,10 @@ def build_parser():
     t.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
     t.add_argument("--no-progress", action="store_true",
                    help="no progress bar; print one line per epoch")
+    t.add_argument("--augment", choices=AUGMENTATIONS,
+                   help="training-batch augmentation: random 2-pixel-padded crops and/or "
+                        "horizontal flips; auto = crop+flip for fashion data, crop otherwise "
+                        "(default: the model's recipe, auto for the zoo, none for lenet / mlp)")
     adv = t.add_argument_group("advanced")
     adv.add_argument("--limit", type=_positive_int, metavar="N",
                      help="train on N training samples only (a seeded random subset); for "
@@ -83,6 +90,25 @@ def build_parser():
     e.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
 
     sub.add_parser("models", help="list the models 'train' knows, with their defaults")
+
+    m = sub.add_parser("summary", help="print a model's layers, output shapes, parameters "
+                                       "and multiply-accumulates",
+                       description="Build MODEL (a name from 'minidl models') and run one "
+                                   "input through it; print each layer's output shape, "
+                                   "parameter count and multiply-accumulates (MACs), and "
+                                   "the totals (see minidl.summary).")
+    m.add_argument("model", metavar="MODEL", help="the model (see 'minidl models')")
+    m.add_argument("--input-size", type=_positive_int, nargs=3, metavar=("C", "H", "W"),
+                   help="one input image: channels, height, width (default 3 224 224; "
+                        "1 28 28 for lenet and mlp)")
+    m.add_argument("--num-classes", type=_positive_int, metavar="N",
+                   help="number of classes (default: the model's, 1000 for the zoo)")
+    m.add_argument("--small-input", action="store_true",
+                   help="build the small_input=True variant (for 28 x 28 / 32 x 32 images)")
+    m.add_argument("--depth", type=_positive_int, metavar="D",
+                   help="show layers down to this nesting depth (default: all)")
+    m.add_argument("--batch-size", type=_positive_int, default=1,
+                   help="count MACs for a batch of this size (default 1: per image)")
     return p
 
 
@@ -98,13 +124,14 @@ def _default_out(model, data):
 
 def _train(args, parser):
     from .train import recipes
-    if args.model not in recipes.RECIPES:
+    if recipes.find_recipe(args.model) is None:
         parser.error(f"unknown model {args.model!r}; available models: "
                      f"{', '.join(sorted(recipes.RECIPES))}")
     config = recipes.resolve_config(
         args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
-        scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience)
+        scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience,
+        augment=args.augment)
     out = args.out or _default_out(args.model, config["data"])
     print(f"minidl train {args.model}: data {config['data']}, {config['epochs']} epochs, "
           f"batch {config['batch_size']}, {config['optimizer']} lr {config['lr']:g}, "
@@ -138,12 +165,51 @@ def _eval(args, parser):
 
 def _models():
     from .train import recipes
+    width = max(len(n) for n in recipes.RECIPES)
     for name in sorted(recipes.RECIPES):
         r = recipes.RECIPES[name]
         d = {**recipes.COMMON_DEFAULTS, **r.defaults}
-        print(f"{name:8} {r.description}")
-        print(f"{'':8} defaults: {d['optimizer']} lr {d['lr']:g}, batch {d['batch_size']}, "
-              f"{d['epochs']} epochs, {d['scheduler']} schedule")
+        arch = f" (builder {r.arch})" if r.arch != name else ""
+        print(f"{name:{width}}  {r.description}{arch}")
+        print(f"{'':{width}}  defaults: {d['optimizer']} lr {d['lr']:g}, batch "
+              f"{d['batch_size']}, {d['epochs']} epochs, {d['scheduler']} schedule, "
+              f"augment {d['augment']}")
+    return 0
+
+
+def _summary(args, parser):
+    from .train import recipes
+    from .utils.summary import summary
+    from .vision import models
+    name = args.model
+    recipe = recipes.find_recipe(name)
+    arch = recipe.arch if recipe is not None else name
+    if arch not in models.list_models():
+        parser.error(f"unknown model {name!r}; available models: "
+                     f"{', '.join(sorted(set(models.list_models()) | set(recipes.RECIPES)))}")
+    small_native = arch in ("lenet5", "mlp")
+    c, h, w = args.input_size or ((1, 28, 28) if small_native else (3, 224, 224))
+    kwargs = {}
+    if arch == "mlp":
+        kwargs["in_features"] = c * h * w
+    else:
+        kwargs["in_channels"] = c
+    if arch == "lenet5" and h == w and h in (28, 32):
+        kwargs["image_size"] = h
+    if args.num_classes:
+        kwargs["num_classes"] = args.num_classes
+    if args.small_input and not small_native:
+        kwargs["small_input"] = True
+    try:
+        model = models.get_model(arch, **kwargs)
+        result = summary(model, (c, h, w), batch_size=args.batch_size, depth=args.depth)
+    except (ValueError, RuntimeError) as e:
+        hint = ("" if args.small_input or small_native or max(h, w) > 64 else
+                "; for small images try --small-input")
+        print(f"minidl summary: error: {arch} on a {c} x {h} x {w} input: {e}{hint}",
+              file=sys.stderr)
+        return 1
+    print(result)
     return 0
 
 
@@ -158,6 +224,8 @@ def main(argv=None):
         return _train(args, parser)
     if args.command == "eval":
         return _eval(args, parser)
+    if args.command == "summary":
+        return _summary(args, parser)
     return _models()
 
 

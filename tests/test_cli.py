@@ -16,7 +16,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_help_lists_commands():
     out = subprocess.run([sys.executable, "-m", "minidl", "--help"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout
-    for command in ("train", "eval", "models"):
+    for command in ("train", "eval", "models", "summary"):
         assert command in out
 
 
@@ -26,7 +26,8 @@ def test_train_help_documents_options(capsys):
     assert info.value.code == 0
     out = capsys.readouterr().out
     for option in ("--data", "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
-                   "--weight-decay", "--seed", "--out", "--device", "--no-progress", "--limit"):
+                   "--weight-decay", "--seed", "--out", "--device", "--no-progress", "--limit",
+                   "--augment"):
         assert option in out
 
 
@@ -39,6 +40,10 @@ def test_models_command(capsys):
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
     assert "lenet" in out and "mlp" in out and "adam" in out
+    for name in ("alexnet", "vgg16_bn", "googlenet", "resnet18", "resnet101", "densenet121",
+                 "mobilenet_v2", "nin"):
+        assert any(line.startswith(f"{name} ") for line in out.splitlines())
+    assert "augment auto" in out and "(builder lenet5)" in out
 
 
 def test_train_then_eval(tmp_path, capsys):
@@ -89,7 +94,48 @@ def test_bad_model_name(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["train", "resnet"])
     assert info.value.code == 2
-    assert "unknown model 'resnet'; available models: lenet, mlp" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown model 'resnet'; available models: alexnet, densenet121" in err
+    assert "lenet, mlp, mobilenet_v2, nin, resnet101" in err
+
+
+def test_train_by_builder_name_with_augmentation(tmp_path, capsys):
+    """`train lenet5` finds the lenet recipe; --augment crop+flip runs the batch path."""
+    out_dir = tmp_path / "run"
+    assert cli.main(["train", "lenet5", "--epochs", "1", "--limit", "64", "--augment",
+                     "crop+flip", "--out", str(out_dir), "--no-progress"]) == 0
+    config = json.loads((out_dir / "metrics.json").read_text())["config"]
+    assert config["model"] == "lenet5" and config["arch"] == "lenet5"
+    assert config["augment"] == "crop+flip"
+
+
+def test_summary_command(capsys):
+    assert cli.main(["summary", "resnet18"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ResNet: input [1, 3, 224, 224] -> output [1, 1000]")
+    assert "Total params: 11,689,512" in out and "Total MACs: 1,814,073,344" in out
+    assert cli.main(["summary", "googlenet", "--input-size", "1", "28", "28", "--small-input",
+                     "--num-classes", "10", "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "input [1, 1, 28, 28] -> output [1, 10]" in out and "inception3a (Inception)" in out
+    assert "  branch1" not in out                                          # depth 1 only
+    assert cli.main(["summary", "lenet"]) == 0                             # a recipe name
+    assert "Total params: 61,706" in capsys.readouterr().out
+    assert cli.main(["summary", "mlp", "--input-size", "1", "8", "8", "--batch-size", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "input [2, 1, 8, 8] -> output [2, 10]" in out and "for a batch of 2" in out
+
+
+def test_summary_errors(capsys):
+    assert cli.main(["summary", "densenet121", "--input-size", "1", "28", "28"]) == 1
+    err = capsys.readouterr().err
+    assert "densenet121 on a 1 x 28 x 28 input" in err and "try --small-input" in err
+    with pytest.raises(SystemExit) as info:
+        cli.main(["summary", "resnet9"])
+    assert info.value.code == 2 and "unknown model 'resnet9'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        cli.main(["summary", "resnet18", "--input-size", "3", "32"])
+    assert info.value.code == 2
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -8,6 +8,14 @@ by name (``mnist-mini``, ``fashion-mnist-mini``) or a folder holding MNIST-forma
 Fast data path: a whole split is converted once into one float32 tensor N x 1 x H x W,
 scaled to [0, 1] and normalized with the training split's mean and standard deviation;
 the ``DataLoader`` over a ``TensorDataset`` then builds each batch with one fancy index.
+Augmentation (``augment``: ``crop``, ``flip``, ``crop+flip``, ``none`` or ``auto``) works
+on whole batches in NumPy (``BatchAugment``): per sample it is
+``transforms.RandomCrop(size, padding=2)`` and ``transforms.RandomHorizontalFlip()``, but
+done with one strided gather per batch, never a per-image PIL call.
+
+Every model of the zoo (``minidl.vision.models``) has a recipe under its builder's name;
+for images of at most 64 x 64 pixels it builds the ``small_input=True`` variant with the
+data's channels and classes (see the table in ``minidl.vision.models``).
 """
 import os
 import time
@@ -24,7 +32,8 @@ from .trainer import Trainer, evaluate, load_checkpoint
 
 __all__ = ["Recipe", "RECIPES", "register_recipe", "get_recipe", "open_image_data",
            "prepare_image_data", "build_optimizer", "build_scheduler", "train_classifier",
-           "evaluate_checkpoint", "OPTIMIZERS", "SCHEDULERS"]
+           "evaluate_checkpoint", "OPTIMIZERS", "SCHEDULERS", "AUGMENTATIONS", "BatchAugment",
+           "resolve_augment"]
 
 
 @dataclass
@@ -41,7 +50,8 @@ class Recipe:
 RECIPES = {}
 
 COMMON_DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "optimizer": "adam",
-                   "momentum": 0.9, "weight_decay": 0.0, "scheduler": "cosine", "seed": 0}
+                   "momentum": 0.9, "weight_decay": 0.0, "scheduler": "cosine", "seed": 0,
+                   "augment": "none", "eval_batch_size": 1000}
 
 
 def register_recipe(recipe):
@@ -53,12 +63,19 @@ def register_recipe(recipe):
     return recipe
 
 
-def get_recipe(name):
-    try:
+def find_recipe(name):
+    """The recipe named ``name``, or the one training the model builder ``name``; or None."""
+    if name in RECIPES:
         return RECIPES[name]
-    except KeyError:
+    return next((r for r in RECIPES.values() if r.arch == name), None)
+
+
+def get_recipe(name):
+    recipe = find_recipe(name)
+    if recipe is None:
         raise ValueError(f"unknown model {name!r}; available models: "
-                         f"{', '.join(sorted(RECIPES))}") from None
+                         f"{', '.join(sorted(RECIPES))}")
+    return recipe
 
 
 register_recipe(Recipe(
@@ -70,6 +87,50 @@ register_recipe(Recipe(
     lambda info: {"in_features": info["in_features"], "hidden": [256, 256],
                   "num_classes": info["num_classes"]},
     {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "scheduler": "cosine"}))
+
+
+# ------------------------------------------------------------------- the zoo
+SMALL_IMAGE = 64  # images up to this many pixels a side get the small_input=True variants
+
+
+def _zoo_kwargs(**extra):
+    def kwargs(info):
+        return {"num_classes": info["num_classes"], "in_channels": info["in_channels"],
+                "small_input": max(info["image_size"]) <= SMALL_IMAGE, **extra}
+    return kwargs
+
+
+_CNN = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "optimizer": "adam",
+        "scheduler": "cosine", "augment": "auto", "eval_batch_size": 250}
+_PLAIN = {**_CNN, "lr": 1e-4}     # deep nets without batch norm need a gentler start
+
+for _name, _doc, _defaults, _extra in [
+    ("alexnet", "AlexNet: 5 conv (64-192-384-256-256) + 3 max-pools, fc 4096-4096", _PLAIN, {}),
+    ("vgg11", "VGG-11: 8 conv 3x3 in 5 stages (64-512), fc 4096-4096", _PLAIN, {}),
+    ("vgg11_bn", "VGG-11 with batch norm", _CNN, {}),
+    ("vgg13", "VGG-13: 10 conv 3x3 in 5 stages", _PLAIN, {}),
+    ("vgg13_bn", "VGG-13 with batch norm", _CNN, {}),
+    ("vgg16", "VGG-16: 13 conv 3x3 in 5 stages", _PLAIN, {}),
+    ("vgg16_bn", "VGG-16 with batch norm", _CNN, {}),
+    ("vgg19", "VGG-19: 16 conv 3x3 in 5 stages", _PLAIN, {}),
+    ("vgg19_bn", "VGG-19 with batch norm", _CNN, {}),
+    ("googlenet", "GoogLeNet (Inception v1): 9 Inception blocks, no aux heads", _CNN,
+     {"aux_logits": False}),
+    ("resnet18", "ResNet-18: basic residual blocks 2-2-2-2 (64-512)", _CNN, {}),
+    ("resnet34", "ResNet-34: basic residual blocks 3-4-6-3", _CNN, {}),
+    ("resnet50", "ResNet-50: bottleneck blocks 3-4-6-3 (256-2048)", _CNN, {}),
+    ("resnet101", "ResNet-101: bottleneck blocks 3-4-23-3", _CNN, {}),
+    ("resnet152", "ResNet-152: bottleneck blocks 3-8-36-3", _CNN, {}),
+    ("resnext50_32x4d", "ResNeXt-50 32x4d: grouped bottleneck blocks", _CNN, {}),
+    ("wide_resnet50_2", "Wide ResNet-50-2: bottlenecks twice as wide", _CNN, {}),
+    ("densenet121", "DenseNet-121: dense blocks 6-12-24-16, growth 32", _CNN, {}),
+    ("densenet161", "DenseNet-161: dense blocks 6-12-36-24, growth 48", _CNN, {}),
+    ("densenet169", "DenseNet-169: dense blocks 6-12-32-32, growth 32", _CNN, {}),
+    ("densenet201", "DenseNet-201: dense blocks 6-12-48-32, growth 32", _CNN, {}),
+    ("mobilenet_v2", "MobileNetV2: inverted residuals, depthwise 3x3, ReLU6", _CNN, {}),
+    ("nin", "Network in Network: 4 mlpconv blocks, global average pooling", _PLAIN, {}),
+]:
+    register_recipe(Recipe(_name, _name, _doc, _zoo_kwargs(**_extra), dict(_defaults)))
 
 
 # --------------------------------------------------------------------------- data
@@ -120,6 +181,71 @@ def prepare_image_data(data, limit=None, seed=0, normalize=None):
             "in_channels": c, "in_features": c * h * w, "image_size": [h, w],
             "mean": mean, "std": std}
     return (Tensor(x), Tensor(y)), test, info
+
+
+# ------------------------------------------------------------------ augmentation
+AUGMENTATIONS = ("auto", "none", "crop", "flip", "crop+flip")
+
+
+def resolve_augment(augment, data):
+    """``auto`` -> ``crop+flip`` for Fashion-MNIST (clothes mirror well), ``crop`` for
+    anything else (a mirrored digit is another symbol); other values are returned as they
+    are after checking them."""
+    if augment in (None, "auto"):
+        return "crop+flip" if "fashion" in os.path.basename(os.path.normpath(str(data))).lower() \
+            else "crop"
+    if augment not in AUGMENTATIONS:
+        raise ValueError(f"unknown augment {augment!r}; choose one of {', '.join(AUGMENTATIONS)}")
+    return augment
+
+
+class BatchAugment:
+    """Random crops with padding and horizontal flips of whole N x C x H x W batches.
+
+    Per sample this is ``RandomCrop((H, W), padding=padding, fill=fill)`` followed by
+    ``RandomHorizontalFlip(p=0.5)``; ``fill`` is the padding value in the (normalized)
+    units of the batch. The crop pads the batch once and gathers every sample's window from
+    a strided view with one fancy index; the flip reverses the chosen samples in one slice.
+    """
+
+    def __init__(self, crop=True, flip=False, padding=2, fill=0.0, seed=0):
+        self.crop, self.flip, self.padding, self.fill = crop, flip, int(padding), float(fill)
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, x):
+        """Augment the float array ``x`` (N x C x H x W); returns a new array."""
+        n, _, h, w = x.shape
+        p = self.padding
+        if self.crop and p > 0:
+            padded = np.full(x.shape[:2] + (h + 2 * p, w + 2 * p), self.fill, dtype=x.dtype)
+            padded[:, :, p:p + h, p:p + w] = x
+            windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(2, 3))
+            dy, dx = self.rng.integers(0, 2 * p + 1, size=(2, n))
+            x = windows[np.arange(n), :, dy, dx]             # N x C x H x W copy
+        else:
+            x = x.copy()
+        if self.flip:
+            mirror = self.rng.random(n) < 0.5
+            x[mirror] = x[mirror, :, :, ::-1]
+        return x
+
+    def __repr__(self):
+        return (f"BatchAugment(crop={self.crop}, flip={self.flip}, padding={self.padding}, "
+                f"fill={self.fill:g})")
+
+
+class _AugmentedLoader:
+    """Iterates ``loader`` and augments each input batch (targets untouched)."""
+
+    def __init__(self, loader, augment):
+        self.loader, self.augment = loader, augment
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for x, y in self.loader:
+            yield Tensor(self.augment(x.numpy())), y
 
 
 # ---------------------------------------------------------------- optimization
@@ -175,15 +301,22 @@ def train_classifier(config, out_dir=None, progress=True, callbacks=None):
     seed = int(config["seed"])
     manual_seed(seed)
     (x, y), (xt, yt), info = prepare_image_data(config["data"], config.get("limit"), seed)
+    augment = resolve_augment(config.get("augment", "none"), config["data"])
     config = {**config, "normalize": [info["mean"], info["std"]], "classes": info["classes"],
-              "model_kwargs": recipe.model_kwargs(info)}
+              "model_kwargs": recipe.model_kwargs(info), "augment": augment}
     model = models.get_model(recipe.arch, **config["model_kwargs"])
     optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"],
                                 config["momentum"], config["weight_decay"])
     scheduler = build_scheduler(config["scheduler"], optimizer, config["epochs"])
     loader = DataLoader(TensorDataset(x, y), batch_size=config["batch_size"], shuffle=True,
                         generator=Generator().manual_seed(seed))
-    test_loader = DataLoader(TensorDataset(xt, yt), batch_size=1000)
+    if augment != "none":
+        # pad with the value a black pixel has after normalization
+        loader = _AugmentedLoader(loader, BatchAugment(
+            crop="crop" in augment, flip="flip" in augment, padding=2,
+            fill=-info["mean"] / info["std"], seed=seed))
+    test_loader = DataLoader(TensorDataset(xt, yt),
+                             batch_size=int(config.get("eval_batch_size") or 1000))
     trainer = Trainer(model, optimizer, train_loader=loader, val_loader=test_loader,
                       scheduler=scheduler, callbacks=callbacks, out_dir=out_dir,
                       progress=progress, config=config,
