@@ -1,12 +1,14 @@
 """Side-by-side training-step timings: minidl vs PyTorch, same process, same threads.
 
-    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 W2]
+    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 W2 W3] [--breakdown]
 
 Each workload builds the *same* model with both libraries (the code below is written once
 against the torch API and run with ``lib = minidl`` and ``lib = torch``), copies torch's
 initial weights into minidl, and times one training step on the same batch: forward,
 mean cross-entropy, backward, plain SGD update. Reported: median milliseconds per step
-after warm-up and the ratio minidl / torch (lower is better; 1.0 = parity).
+after warm-up and the ratio minidl / torch (lower is better; 1.0 = parity). With
+``--breakdown`` (on by default for W3) it also prints the time per op family (conv
+forward, conv backward, batch norm, pooling, ...) for both libraries.
 """
 import argparse
 import statistics
@@ -17,6 +19,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import minidl
+
+from .breakdown import minidl_breakdown, print_breakdown, torch_breakdown
 
 
 def mlp(lib):
@@ -33,9 +37,37 @@ def lenet5(lib):
         nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
+def small_resnet(lib):
+    """W3: 3x3 stem at 32 channels, 2 basic blocks at 32, 2 at 64 (first strided, 1x1
+    projection shortcut), global average pooling, fc 10 (He et al. 2016)."""
+    nn = lib.nn
+
+    class BasicBlock(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                              nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            y = lib.relu(self.bn1(self.conv1(x)))
+            return lib.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        BasicBlock(32, 32, 1), BasicBlock(32, 32, 1), BasicBlock(32, 64, 2), BasicBlock(64, 64, 1),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+
 WORKLOADS = {
     "W1": ("MLP 784-256-256-10, batch 128", mlp, (128, 1, 28, 28)),
     "W2": ("LeNet-5, batch 128, 1x28x28", lenet5, (128, 1, 28, 28)),
+    "W3": ("small ResNet, batch 64, 3x32x32", small_resnet, (64, 3, 32, 32)),
 }
 
 
@@ -76,7 +108,7 @@ def build_pair(builder, input_shape, seed=0):
         (t_model, torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
 
 
-def run(names, threads, steps, warmup):
+def run(names, threads, steps, warmup, breakdown=()):
     torch.set_num_threads(threads)
     rows = []
     with threadpool_limits(limits=threads):
@@ -91,6 +123,8 @@ def run(names, threads, steps, warmup):
                 t_times.append(time_steps(t_step, steps // 3, warmup))
             m, t = statistics.median(m_times), statistics.median(t_times)
             rows.append((name, title, m * 1e3, t * 1e3, m / t))
+            if name in breakdown:
+                print_breakdown(f"{name} {title}", minidl_breakdown(m_step), torch_breakdown(t_step))
     return rows
 
 
@@ -100,9 +134,11 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    p.add_argument("--breakdown", nargs="*", default=["W3"], metavar="W",
+                   help="workloads to break down by op family (default: W3; none: --breakdown)")
     a = p.parse_args(argv)
-    rows = run(a.workloads, a.threads, a.steps, a.warmup)
-    print(f"threads={a.threads}  (median ms per training step; ratio = minidl / torch)")
+    rows = run(a.workloads, a.threads, a.steps, a.warmup, a.breakdown)
+    print(f"\nthreads={a.threads}  (median ms per training step; ratio = minidl / torch)")
     print(f"{'':4} {'workload':34} {'minidl ms':>10} {'torch ms':>10} {'ratio':>7}")
     for name, title, m, t, r in rows:
         print(f"{name:4} {title:34} {m:10.2f} {t:10.2f} {r:7.2f}")
