@@ -186,7 +186,7 @@ def padded_sizes(shape, pads):
     return tuple(s + lo + hi for s, (lo, hi) in zip(shape[-len(pads):], pads))
 
 
-def window_columns(xp, geo):
+def window_columns(xp, geo, writeable=False):
     """View (N, C, *K, L) of padded (N, C, *P) ``xp`` (contiguous planes) as the columns of
     the runs layout, or (N, C, *K, *O) of the dense layout; no copy."""
     if geo.runs:
@@ -194,9 +194,9 @@ def window_columns(xp, geo):
         return as_strided(xp, xp.shape[:2] + tuple(geo.kernel) + (geo.L,),
                           xp.strides[:2] + tuple(d * r * it for d, r in
                                                  zip(geo.dilation, row_strides(geo.padded)))
-                          + (it,), writeable=False)
+                          + (it,), writeable=writeable)
     n = geo.n
-    v = window_view(xp, geo.kernel, geo.stride, geo.dilation, geo.out)  # (N, C, *O, *K)
+    v = window_view(xp, geo.kernel, geo.stride, geo.dilation, geo.out, writeable)
     return v.transpose((0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n)))
 
 
@@ -307,19 +307,14 @@ def scatter_windows(dxp, kernel, stride, dilation, out, part):
 def col2im(dcols, dxp, geo):
     """Adjoint of ``columns``: add dcols (m, G, C/G * prod(K), L) onto the zero padded
     block ``dxp`` (m, C, *P), one vectorised add per kernel offset j."""
-    m, C = dxp.shape[:2]
-    dcols = dcols.reshape((m, C) + tuple(geo.kernel) + (geo.L,))
+    dcols = dcols.reshape(window_columns(dxp, geo).shape)           # (m, C, *K, L or *O)
     if not geo.runs:
-        dcols = dcols.reshape((m, C) + tuple(geo.kernel) + geo.out)
         scatter_windows(dxp, geo.kernel, geo.stride, geo.dilation, geo.out,
                         lambda t, j, buf: dcols[(slice(None), slice(None)) + j])
         return
-    it, flat = dxp.itemsize, dxp.reshape(-1)
-    rows = row_strides(geo.padded)
+    dst = window_columns(dxp, geo, writeable=True)  # overlapping rows: add one j at a time
     for j in offsets(geo.kernel):
-        start = sum(a * d * r for a, d, r in zip(j, geo.dilation, rows))
-        dst = as_strided(flat[start:], (m, C, geo.L), dxp.strides[:2] + (it,))
-        dst += dcols[(slice(None), slice(None)) + j]
+        dst[(slice(None), slice(None)) + j] += dcols[(slice(None), slice(None)) + j]
 
 
 def input_grad(g, w, geo):
