@@ -6,22 +6,27 @@ One N-d implementation serves every dimensionality. Its tool is the *window view
 
     windows[n, c, o, j] = xp[n, c, o * stride + j * dilation]      (o, j multi-indices).
 
-Convolution (cross-correlation, as in torch) is then one GEMM -- im2col:
+Convolution (cross-correlation, as in torch) is then a GEMM per image -- im2col:
 
-    cols[(c, j), (n, o)] = windows[n, c, o, j]      copied once into BLAS-friendly order
-    y[n, f, o] = sum_{c, j} w[f, c, j] cols[(c, j), (n, o)] + b[f]        (per group)
+    cols_n[(c, j), o] = windows[n, c, o, j]         copied into BLAS-friendly order
+    y[n, f, o] = sum_{c, j} w[f, c, j] cols_n[(c, j), o] + b[f]           (per group)
 
 and its gradients are two more GEMMs and a scatter:
 
-    dW = dY cols^T                  dw[f, c, j] = sum_{n, o} dy[n, f, o] cols[(c, j), (n, o)]
+    dW = sum_n dY_n cols_n^T        dw[f, c, j] = sum_{n, o} dy[n, f, o] cols_n[(c, j), o]
     db = sum_{n, o} dY
-    dX = col2im(W^T dY)             (the transposed convolution)
+    dX_n = col2im(W^T dY_n)         (the transposed convolution)
 
 ``col2im`` adds every column back onto the input position it was read from, one
-vectorised add per kernel offset j -- never a loop over pixels, channels or batch.
-With stride 1, dX is itself a convolution of dY with the flipped kernel, which is the
-cheaper route when F <= C. A transposed convolution is the same pair read backwards:
-its forward is a convolution's dX and its dX a convolution's forward.
+vectorised add per kernel offset j -- never a loop over pixels or channels. With stride
+1, dX is itself a convolution of dY with the flipped kernel, which is the cheaper route
+when F <= C. A transposed convolution is the same pair read backwards: its forward is a
+convolution's dX and its dX a convolution's forward.
+
+Speed comes from memory traffic, not arithmetic: the columns are ~prod(K) times the
+input, so they are built for a few images at a time (a *block*, ~2 MiB) and consumed by
+the GEMM while still in cache, and the copies are long contiguous runs where possible
+(the *runs* layout below). ``benchmarks/conv_ops.py`` times every choice against torch.
 
 Pooling (``minidl.ops.pool``) reuses the window view and ``scatter_windows``.
 """
@@ -167,7 +172,7 @@ class Geometry:
         self.runs = L is not None
         self.L = L if self.runs else math.prod(self.out)
         self.rows = self.C * math.prod(kernel)              # C * prod(K): rows of cols_n
-        self.block = max(1, BLOCK_BYTES // max(1, self.rows * self.L * itemsize))
+        self.block = block_images(self.rows * self.L * itemsize)
 
     def batches(self):
         """Slices of the batch, one per block."""
@@ -180,6 +185,11 @@ class Geometry:
         it = a.itemsize
         return as_strided(a, a.shape[:-1] + self.out,
                           a.strides[:-1] + tuple(r * it for r in row_strides(self.padded)))
+
+
+def block_images(column_bytes):
+    """Images per block, for columns of ``column_bytes`` per image."""
+    return max(1, BLOCK_BYTES // max(1, column_bytes))
 
 
 def padded_sizes(shape, pads):

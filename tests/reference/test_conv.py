@@ -89,6 +89,26 @@ def test_conv3d(case, dtype, layout):
     compare(lambda *a: F.conv3d(*a, **kw), lambda *a: TF.conv3d(*a, **kw), inputs, dtype=dtype)
 
 
+@pytest.mark.parametrize("route", ["flip", "col2im"])
+@pytest.mark.parametrize("name, xs, ws, kw", [
+    ("conv2d", (5, 3, 6, 5), (4, 3, 3, 3), dict(padding=1)),
+    ("conv2d", (5, 3, 7, 6), (4, 3, 3, 2), dict(stride=2, padding=(1, 0))),
+    ("conv2d", (5, 4, 5, 5), (4, 1, 1, 1), dict(groups=4, padding=1)),     # 1x1: no copy
+    ("conv_transpose2d", (5, 3, 4, 4), (3, 2, 3, 3), dict(stride=2, padding=1)),
+], ids=str)
+def test_blocks_with_a_partial_last_block(name, xs, ws, kw, route, layout, monkeypatch):
+    """Five images in blocks of two: the padded input and the columns live in buffers reused
+    from block to block, so a stale value or a wrong last-block slice would show here."""
+    monkeypatch.setattr(conv, "block_images", lambda column_bytes: 2)
+    monkeypatch.setattr(conv, "FLIP_MAX_CHANNEL_RATIO", np.inf if route == "flip" else 0)
+    rng = np.random.default_rng(8)
+    groups = kw.get("groups", 1)
+    bias = ws[1] * groups if name == "conv_transpose2d" else ws[0]
+    inputs = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(bias)]
+    compare(lambda *a: getattr(F, name)(*a, **kw), lambda *a: getattr(TF, name)(*a, **kw),
+            inputs)
+
+
 def test_torch_level_names_and_grad_subsets():
     rng = np.random.default_rng(3)
     x, w, b = (rng.standard_normal(s) for s in ((2, 3, 6, 6), (4, 3, 3, 3), (4,)))
