@@ -17,6 +17,7 @@ from .ops.loss import *  # noqa: F401,F403
 from .ops.activation import *  # noqa: F401,F403
 from .ops.image import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
+from .utils.summary import summary  # noqa: F401,E402
 from . import autograd, nn, optim, utils, vision  # noqa: F401,E402
 
 __version__ = "0.1.0"
