@@ -315,8 +315,8 @@ def scatter_windows(dxp, kernel, stride, dilation, out, part):
 
 
 def col2im(dcols, dxp, geo):
-    """Adjoint of ``columns``: add dcols (m, G, C/G * prod(K), L) onto the zero padded
-    block ``dxp`` (m, C, *P), one vectorised add per kernel offset j."""
+    """Adjoint of the im2col copy: add dcols (m, G, C/G * prod(K), L) onto the zero padded
+    block ``dxp`` (m, C, *P) through its ``window_columns``, one add per kernel offset j."""
     dcols = dcols.reshape(window_columns(dxp, geo).shape)           # (m, C, *K, L or *O)
     if not geo.runs:
         scatter_windows(dxp, geo.kernel, geo.stride, geo.dilation, geo.out,
