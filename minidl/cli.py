@@ -133,9 +133,14 @@ def _train(args, parser):
         scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience,
         augment=args.augment)
     out = args.out or _default_out(args.model, config["data"])
+    try:
+        augment = recipes.resolve_augment(config["augment"], config["data"])
+    except ValueError as e:
+        parser.error(str(e))
     print(f"minidl train {args.model}: data {config['data']}, {config['epochs']} epochs, "
           f"batch {config['batch_size']}, {config['optimizer']} lr {config['lr']:g}, "
           f"{config['scheduler']} schedule, seed {config['seed']}"
+          f"{', augment ' + augment if augment != 'none' else ''}"
           f"{', limit ' + str(config['limit']) if config['limit'] else ''}", flush=True)
     print(f"output folder: {out}", flush=True)
     try:

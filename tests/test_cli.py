@@ -104,6 +104,8 @@ def test_train_by_builder_name_with_augmentation(tmp_path, capsys):
     out_dir = tmp_path / "run"
     assert cli.main(["train", "lenet5", "--epochs", "1", "--limit", "64", "--augment",
                      "crop+flip", "--out", str(out_dir), "--no-progress"]) == 0
+    assert "adam lr 0.002, cosine schedule, seed 0, augment crop+flip, limit 64" in \
+        capsys.readouterr().out
     config = json.loads((out_dir / "metrics.json").read_text())["config"]
     assert config["model"] == "lenet5" and config["arch"] == "lenet5"
     assert config["augment"] == "crop+flip"

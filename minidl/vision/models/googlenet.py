@@ -13,8 +13,9 @@ An ``Inception`` block runs four branches on the same input and concatenates the
 the channels: 1x1 | 1x1 -> 3x3 | 1x1 -> "5x5" | 3x3 max-pool -> 1x1. The 1x1 convolutions
 in front of the large kernels reduce the channels first: the first block (192 channels in
 at 28 x 28, branches 64 | 96 -> 128 | 16 -> 32 | pool -> 32) costs 0.16 M parameters and
-128 M multiply-accumulates with the paper's 5x5 kernel, against 0.44 M / 347 M for one 3x3
-convolution from 192 to 256 channels (see ``minidl.summary``).
+128 M multiply-accumulates with the paper's 5x5 kernel, against 0.44 M / 346.8 M for one
+3x3 convolution from 192 to 256 channels and 1.2 M / 963 M for one 5x5 (see
+``minidl.summary``).
 
 As in torchvision, the "5x5" branch uses a 3x3 kernel (a known slip, kept so that
 torchvision's weights load; pass ``branch3_kernel_size=5`` to ``Inception`` for the
