@@ -9,9 +9,9 @@ Fast data path: a whole split is converted once into one float32 tensor N x 1 x 
 scaled to [0, 1] and normalized with the training split's mean and standard deviation;
 the ``DataLoader`` over a ``TensorDataset`` then builds each batch with one fancy index.
 Augmentation (``augment``: ``crop``, ``flip``, ``crop+flip``, ``none`` or ``auto``) works
-on whole batches in NumPy (``BatchAugment``): per sample it is
-``transforms.RandomCrop(size, padding=2)`` and ``transforms.RandomHorizontalFlip()``, but
-done with one strided gather per batch, never a per-image PIL call.
+on whole batches (``transforms.batch``): per sample it is ``RandomCrop(size, padding=2)``
+and ``RandomHorizontalFlip()``, but done with one strided gather per batch, never a
+per-image PIL call.
 
 Every model of the zoo (``minidl.vision.models``) has a recipe under its builder's name;
 for images of at most 64 x 64 pixels it builds the ``small_input=True`` variant with the
@@ -27,12 +27,13 @@ from .. import optim
 from ..backend import Generator, manual_seed
 from ..tensor import Tensor
 from ..utils.data import DataLoader, TensorDataset
-from ..vision import datasets, models
+from ..vision import datasets, models, transforms
+from ..vision.transforms import batch as batch_transforms
 from .trainer import Trainer, evaluate, load_checkpoint
 
 __all__ = ["Recipe", "RECIPES", "register_recipe", "get_recipe", "open_image_data",
            "prepare_image_data", "build_optimizer", "build_scheduler", "train_classifier",
-           "evaluate_checkpoint", "OPTIMIZERS", "SCHEDULERS", "AUGMENTATIONS", "BatchAugment",
+           "evaluate_checkpoint", "OPTIMIZERS", "SCHEDULERS", "AUGMENTATIONS", "build_augment",
            "resolve_augment"]
 
 
@@ -202,39 +203,23 @@ def resolve_augment(augment, data):
     return augment
 
 
-class BatchAugment:
-    """Random crops with padding and horizontal flips of whole N x C x H x W batches.
+def build_augment(augment, image_size, fill=0.0, seed=0):
+    """The batch transform for ``augment`` (``crop``, ``flip``, ``crop+flip``), or None.
 
-    Per sample this is ``RandomCrop((H, W), padding=padding, fill=fill)`` followed by
-    ``RandomHorizontalFlip(p=0.5)``; ``fill`` is the padding value in the (normalized)
-    units of the batch. The crop pads the batch once and gathers every sample's window from
-    a strided view with one fancy index; the flip reverses the chosen samples in one slice.
+    Per-sample random crops of ``image_size`` from the image padded by 2 pixels of ``fill``
+    and left-right flips, drawn independently for every sample of a batch without a loop
+    (``transforms.batch``), from a generator seeded with ``seed``.
     """
-
-    def __init__(self, crop=True, flip=False, padding=2, fill=0.0, seed=0):
-        self.crop, self.flip, self.padding, self.fill = crop, flip, int(padding), float(fill)
-        self.rng = np.random.default_rng(seed)
-
-    def __call__(self, x):
-        """Augment the float array ``x`` (N x C x H x W); returns a new array."""
-        n, _, h, w = x.shape
-        p = self.padding
-        if self.crop and p > 0:
-            padded = np.full(x.shape[:2] + (h + 2 * p, w + 2 * p), self.fill, dtype=x.dtype)
-            padded[:, :, p:p + h, p:p + w] = x
-            windows = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(2, 3))
-            dy, dx = self.rng.integers(0, 2 * p + 1, size=(2, n))
-            x = windows[np.arange(n), :, dy, dx]             # N x C x H x W copy
-        else:
-            x = x.copy()
-        if self.flip:
-            mirror = self.rng.random(n) < 0.5
-            x[mirror] = x[mirror, :, :, ::-1]
-        return x
-
-    def __repr__(self):
-        return (f"BatchAugment(crop={self.crop}, flip={self.flip}, padding={self.padding}, "
-                f"fill={self.fill:g})")
+    if augment in (None, "none"):
+        return None
+    g = Generator().manual_seed(seed)
+    steps = []
+    if "crop" in augment:
+        steps.append(batch_transforms.RandomCrop(tuple(image_size), padding=2, fill=fill,
+                                                 generator=g))
+    if "flip" in augment:
+        steps.append(batch_transforms.RandomHorizontalFlip(generator=g))
+    return transforms.Compose(steps)
 
 
 class _AugmentedLoader:
@@ -248,7 +233,7 @@ class _AugmentedLoader:
 
     def __iter__(self):
         for x, y in self.loader:
-            yield Tensor(self.augment(x.numpy())), y
+            yield self.augment(x), y
 
 
 # ---------------------------------------------------------------- optimization
@@ -313,11 +298,10 @@ def train_classifier(config, out_dir=None, progress=True, callbacks=None):
     scheduler = build_scheduler(config["scheduler"], optimizer, config["epochs"])
     loader = DataLoader(TensorDataset(x, y), batch_size=config["batch_size"], shuffle=True,
                         generator=Generator().manual_seed(seed))
-    if augment != "none":
-        # pad with the value a black pixel has after normalization
-        loader = _AugmentedLoader(loader, BatchAugment(
-            crop="crop" in augment, flip="flip" in augment, padding=2,
-            fill=-info["mean"] / info["std"], seed=seed))
+    # crops pad with the value a black pixel has after normalization
+    batch_augment = build_augment(augment, info["image_size"], -info["mean"] / info["std"], seed)
+    if batch_augment is not None:
+        loader = _AugmentedLoader(loader, batch_augment)
     test_loader = DataLoader(TensorDataset(xt, yt),
                              batch_size=int(config.get("eval_batch_size") or 1000))
     trainer = Trainer(model, optimizer, train_loader=loader, val_loader=test_loader,
