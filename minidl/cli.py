@@ -220,6 +220,14 @@ def _summary(args, parser):
 
 def main(argv=None):
     """Entry point of the ``minidl`` console script; returns the exit status."""
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

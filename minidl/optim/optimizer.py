@@ -93,6 +93,10 @@ class Optimizer:
             cls.step = _hooked_step(cls.__dict__["step"])
 
     def __init__(self, params, defaults):
+        if defaults.get("differentiable"):
+            raise NotImplementedError(
+                f"{type(self).__name__}(differentiable=True): minidl's optimizer steps update "
+                f"parameters in place outside the graph and cannot be differentiated through")
         self.defaults = defaults
         self._step_pre_hooks = OrderedDict()
         self._step_post_hooks = OrderedDict()

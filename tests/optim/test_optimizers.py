@@ -372,3 +372,11 @@ def test_mlp_training_with_autograd_matches_torch(name, kwargs):
     assert losses[minidl][-1] < losses[minidl][0]
     for pm, pt in zip(nets[minidl].parameters(), nets[torch].parameters()):
         np.testing.assert_allclose(pm.detach().numpy(), pt.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_differentiable_steps_are_refused_not_ignored():
+    import pytest as _pytest
+    import minidl as _md
+    p = _md.zeros(2, requires_grad=True)
+    with _pytest.raises(NotImplementedError, match="differentiable=True"):
+        _md.optim.Adam([p], differentiable=True)
