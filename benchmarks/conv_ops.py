@@ -3,7 +3,8 @@
     python -m benchmarks.conv_ops [--threads 1 2] [--repeat 30] [--layers W2.conv2 ...]
                                   [--clock cpu|wall]
 
-Every conv / pool layer of the LeNet-5 (W2) and small-ResNet (W3) training steps is run
+Every conv / pool layer of the LeNet-5 (W2) and small-ResNet (W3) training steps, and the
+convolutions of ResNet-18 on 28x28 images (R18), is run
 alone, with both libraries on the same float32 arrays: the forward (inputs and parameters
 require grad, as in training) and the forward plus backward (of a fixed upstream gradient).
 The two libraries take turns in short bursts so that machine noise hits both alike; each
@@ -33,6 +34,14 @@ LAYERS = {
     "W3.proj": ("conv2d", (64, 32, 32, 32), dict(stride=2), (64, 32, 1, 1), False, True),
     "W3.conv64": ("conv2d", (64, 64, 16, 16), dict(padding=1), (64, 64, 3, 3), False, True),
     "W3.gap": ("adaptive_avg_pool2d", (64, 64, 16, 16), dict(output_size=1), None, False, True),
+    # ResNet-18 with the small-input stem on 28x28 images (minidl train resnet18), batch 128:
+    # the deep stages have small maps, where one GEMM per image would re-read the weights
+    "R18.l1": ("conv2d", (128, 64, 14, 14), dict(padding=1), (64, 64, 3, 3), False, True),
+    "R18.l2": ("conv2d", (128, 128, 7, 7), dict(padding=1), (128, 128, 3, 3), False, True),
+    "R18.l3": ("conv2d", (128, 256, 4, 4), dict(padding=1), (256, 256, 3, 3), False, True),
+    "R18.l4": ("conv2d", (128, 512, 2, 2), dict(padding=1), (512, 512, 3, 3), False, True),
+    "R18.down4": ("conv2d", (128, 256, 4, 4), dict(stride=2, padding=1), (512, 256, 3, 3),
+                  False, True),
 }
 
 

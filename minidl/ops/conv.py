@@ -26,7 +26,9 @@ convolution's dX and its dX a convolution's forward.
 Speed comes from memory traffic, not arithmetic: the columns are ~prod(K) times the
 input, so they are built for a few images at a time (a *block*, ~2 MiB) and consumed by
 the GEMM while still in cache, and the copies are long contiguous runs where possible
-(the *runs* layout below). ``benchmarks/conv_ops.py`` times every choice against torch.
+(the *runs* layout below). Small output maps put a whole block's columns side by side
+(the *wide* layout), so that one GEMM per block reads the weights once.
+``benchmarks/conv_ops.py`` times every choice against torch.
 
 Pooling (``minidl.ops.pool``) reuses the window view and ``scatter_windows``.
 """
@@ -138,6 +140,13 @@ RUNS_MAX_WASTE = 2.0
 # faster than one batch-wide column matrix for ResNet-sized layers), and the columns are
 # never stored whole -- backward builds them again, block by block.
 BLOCK_BYTES = 2 ** 21
+# Small output maps (at most this many columns L per image) take the *wide* layout: the
+# columns of a whole block of images side by side, cols[g, (c, j), (n, q)], so that one
+# GEMM per block reads the weights once. One GEMM per image would be a thin product that
+# streams the whole weight matrix from memory for a handful of columns (4-8x slower than
+# torch at 512 channels on 2x2 maps).
+WIDE_MAX_COLUMNS = 64
+WIDE_BLOCK_BYTES = 2 ** 23
 # Stride-1 input gradients are a convolution of dY with the flipped kernel when the
 # kernel has at most this many times more output than input channels (cheaper than a
 # GEMM to columns plus the col2im scatter).
@@ -172,7 +181,9 @@ class Geometry:
         self.runs = L is not None
         self.L = L if self.runs else math.prod(self.out)
         self.rows = self.C * math.prod(kernel)              # C * prod(K): rows of cols_n
-        self.block = block_images(self.rows * self.L * itemsize)
+        self.wide = self.L <= WIDE_MAX_COLUMNS
+        self.block = block_images(self.rows * self.L * itemsize,
+                                  WIDE_BLOCK_BYTES if self.wide else BLOCK_BYTES)
 
     def batches(self):
         """Slices of the batch, one per block."""
@@ -187,9 +198,9 @@ class Geometry:
                           a.strides[:-1] + tuple(r * it for r in row_strides(self.padded)))
 
 
-def block_images(column_bytes):
+def block_images(column_bytes, block_bytes):
     """Images per block, for columns of ``column_bytes`` per image."""
-    return max(1, BLOCK_BYTES // max(1, column_bytes))
+    return max(1, block_bytes // max(1, column_bytes))
 
 
 def padded_sizes(shape, pads):
@@ -211,25 +222,44 @@ def window_columns(xp, geo, writeable=False):
 
 
 def column_blocks(x, geo):
-    """(slice, columns (m, G, C/G * prod(K), L)) for each block of the batch of (N, C, *S)
-    ``x``. Each block is padded into one reused buffer (whose zero border is never
-    written) and copied into another; the columns are valid until the next block."""
-    G, m0 = geo.groups, min(geo.block, geo.N)
+    """(slice, columns) for each block of the batch of (N, C, *S) ``x``: columns of shape
+    (m, G, C/G * prod(K), L), or (G, C/G * prod(K), m * L) in the wide layout. Each block is
+    padded into one reused buffer (whose zero border is never written) and copied into
+    another; the columns are valid until the next block."""
+    G, m0, R = geo.groups, min(geo.block, geo.N), geo.rows // geo.groups
     padded = any(lo or hi for lo, hi in geo.pads)
     src = np.zeros((m0, geo.C) + geo.padded, x.dtype) if padded else np.ascontiguousarray(x)
     views, inner = window_columns(src, geo), crop_index(geo.sizes, geo.pads)
-    unit = geo.runs and geo.rows == geo.C        # 1x1 kernel: the input is its own columns
-    buf = None if unit else np.empty((m0, G, geo.rows // G, geo.L), x.dtype)
+    unit = geo.runs and geo.rows == geo.C and not geo.wide  # 1x1: the input is its columns
+    buf = None if unit else np.empty(m0 * geo.rows * geo.L, x.dtype)
     for sl in geo.batches():
         m = sl.stop - sl.start
         if padded:
             src[:m][inner] = x[sl]
-        v = views[:m] if padded else views[sl]
+        v = views[:m] if padded else views[sl]                # (m, C, *K, L or *O)
         if unit:
-            yield sl, v.reshape(m, G, geo.C // G, geo.L)
+            yield sl, v.reshape(m, G, R, geo.L)
+        elif geo.wide:
+            cols = buf[:m * geo.rows * geo.L]
+            np.copyto(cols.reshape(v.shape[1:geo.n + 2] + (m,) + v.shape[geo.n + 2:]),
+                      np.moveaxis(v, 0, geo.n + 1))
+            yield sl, cols.reshape(G, R, m * geo.L)
         else:
-            np.copyto(buf[:m].reshape(v.shape), v)
-            yield sl, buf[:m]
+            cols = buf[:m * geo.rows * geo.L].reshape(m, G, R, geo.L)
+            np.copyto(cols.reshape(v.shape), v)
+            yield sl, cols
+
+
+def images_last(a):
+    """(m, G, r, L) -> (G, r, m * L): a block's per-image rows side by side (wide layout)."""
+    m, G, r, L = a.shape
+    return a.transpose(1, 2, 0, 3).reshape(G, r, m * L)
+
+
+def images_first(a, m):
+    """(G, r, m * L) -> (m, G, r, L) view: the inverse of ``images_last``."""
+    G, r = a.shape[:2]
+    return a.reshape(G, r, m, -1).transpose(2, 0, 1, 3)
 
 
 def conv_columns(x, wg, geo):
@@ -238,7 +268,10 @@ def conv_columns(x, wg, geo):
     G, Fg = wg.shape[:2]
     y = np.empty((geo.N, G, Fg, geo.L), np.result_type(x, wg))
     for sl, cols in column_blocks(x, geo):
-        np.matmul(wg, cols, out=y[sl])
+        if geo.wide:
+            y[sl] = images_first(np.matmul(wg, cols), sl.stop - sl.start)
+        else:
+            np.matmul(wg, cols, out=y[sl])
     return y.reshape(geo.N, G * Fg, geo.L)
 
 
@@ -269,8 +302,11 @@ def weight_grad(x, gm, geo, w_shape):
     G = geo.groups
     gwt = np.zeros((G, geo.rows // G, w_shape[0] // G), gm.dtype)      # dW^T: BLAS is
     for sl, cols in column_blocks(x, geo):                              # faster this way
-        gy = gm[sl].reshape(cols.shape[:2] + (-1, geo.L))
-        gwt += np.matmul(cols, gy.swapaxes(-1, -2)).sum(axis=0)
+        gy = gm[sl].reshape(sl.stop - sl.start, G, -1, geo.L)
+        if geo.wide:
+            gwt += np.matmul(cols, images_last(gy).swapaxes(-1, -2))
+        else:
+            gwt += np.matmul(cols, gy.swapaxes(-1, -2)).sum(axis=0)
     return gwt.swapaxes(-1, -2).reshape(w_shape)
 
 
@@ -356,7 +392,10 @@ def input_grad(g, w, geo):
         m = sl.stop - sl.start
         dxp = buf[:m] if padded else dx[sl]
         dxp[...] = 0
-        col2im(np.matmul(wt, gm[sl].reshape(m, G, F // G, geo.L)), dxp, geo)
+        gy = gm[sl].reshape(m, G, F // G, geo.L)
+        dcols = images_first(np.matmul(wt, images_last(gy)), m) if geo.wide else \
+            np.matmul(wt, gy)
+        col2im(dcols, dxp, geo)
         if padded:
             dx[sl] = dxp[inner]
     return dx

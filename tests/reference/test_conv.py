@@ -12,15 +12,17 @@ from tests.reference.harness import compare, gradcheck
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 
 
-@pytest.fixture(params=["dense", "runs"])
+@pytest.fixture(params=["dense", "runs", "wide-dense", "wide-runs"])
 def layout(request, monkeypatch):
-    """Run a test with each im2col column layout (runs: wherever the stride is 1). The
-    dense variant also works one image per block and computes stride-1 input gradients by
-    col2im; the runs variant takes the whole batch in one block and the flipped-kernel
-    convolution wherever it applies."""
-    dense = request.param == "dense"
+    """Run a test with each im2col column layout (runs: wherever the stride is 1), one GEMM
+    per image or (wide) one per block. The dense variants also work one image per block and
+    compute stride-1 input gradients by col2im; the runs variants take the whole batch in
+    one block and the flipped-kernel convolution wherever it applies."""
+    dense = request.param.endswith("dense")
     monkeypatch.setattr(conv, "RUNS_MAX_WASTE", 0 if dense else np.inf)
-    monkeypatch.setattr(conv, "BLOCK_BYTES", 0 if dense else 2 ** 62)
+    monkeypatch.setattr(conv, "WIDE_MAX_COLUMNS", np.inf if "wide" in request.param else 0)
+    for name in ("BLOCK_BYTES", "WIDE_BLOCK_BYTES"):
+        monkeypatch.setattr(conv, name, 0 if dense else 2 ** 62)
     monkeypatch.setattr(conv, "FLIP_MAX_CHANNEL_RATIO", 0 if dense else np.inf)
     return request.param
 
@@ -99,7 +101,7 @@ def test_conv3d(case, dtype, layout):
 def test_blocks_with_a_partial_last_block(name, xs, ws, kw, route, layout, monkeypatch):
     """Five images in blocks of two: the padded input and the columns live in buffers reused
     from block to block, so a stale value or a wrong last-block slice would show here."""
-    monkeypatch.setattr(conv, "block_images", lambda column_bytes: 2)
+    monkeypatch.setattr(conv, "block_images", lambda column_bytes, block_bytes: 2)
     monkeypatch.setattr(conv, "FLIP_MAX_CHANNEL_RATIO", np.inf if route == "flip" else 0)
     rng = np.random.default_rng(8)
     groups = kw.get("groups", 1)
