@@ -1,0 +1,55 @@
+"""The README's model-zoo table from finished ``minidl train`` runs.
+
+    python scripts/zoo_table.py runs/resnet18-fashion-mnist-mini-*/ runs/lenet-*/ ...
+
+For each run folder it reads ``metrics.json`` (written by the CLI): the model, the epochs
+run, the test accuracy after the last epoch and the best one, and the median training
+seconds per epoch (the training pass only, as the CLI prints it). Parameters and
+multiply-accumulates per image come from ``minidl.summary`` of the same model, built with
+the run's arguments, on one image of the run's data. Prints one Markdown row per run.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import minidl  # noqa: E402
+from minidl.train.recipes import open_image_data  # noqa: E402
+from minidl.vision import models  # noqa: E402
+
+
+def row(folder):
+    with open(os.path.join(folder, "metrics.json")) as f:
+        run = json.load(f)
+    config, history = run["config"], run["history"]
+    images = open_image_data(config["data"], train=False).to_tensors()[0]
+    model = models.get_model(config["arch"], **config["model_kwargs"])
+    s = minidl.summary(model, tuple(images.shape[1:]))
+    acc = [h["val_acc"] for h in history]
+    seconds = statistics.median(h["time_s"] for h in history)
+    return (f"| {config['model']} | {len(acc)} | {100 * acc[-1]:.2f} | {100 * max(acc):.2f} | "
+            f"{count(s.total_params)} | {count(s.total_macs)} | "
+            f"{seconds:.{1 if seconds < 10 else 0}f} |")
+
+
+def count(n):
+    """1234567 -> '1.23 M', 61706 -> '61.7 k'."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.{2 if n < 10 * size else 1}f} {unit}"
+    return str(n)
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("runs", nargs="+", help="run folders holding metrics.json")
+    a = p.parse_args(argv)
+    print("| model | epochs | test acc. % (last) | best % | params | MACs / image | s / epoch |")
+    print("|---|---|---|---|---|---|---|")
+    for folder in a.runs:
+        print(row(folder), flush=True)
+
+
+if __name__ == "__main__":
+    main()
