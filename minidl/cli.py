@@ -39,6 +39,10 @@ _positive_int = _number(int, 1, "a positive integer")
 _non_negative_float = _number(float, 0.0, "a number >= 0")
 
 
+THREADS_HELP = ("BLAS threads (minidl.set_num_threads; default: the BLAS library's own, "
+                "usually one per core; 1 is often faster on a busy machine)")
+
+
 def build_parser():
     from .train.recipes import AUGMENTATIONS, COMMON_DEFAULTS, OPTIMIZERS, SCHEDULERS
     p = argparse.ArgumentParser(
@@ -68,6 +72,7 @@ def build_parser():
     t.add_argument("--seed", type=int, help="random seed (default 0)")
     t.add_argument("--out", help="output folder (default runs/<model>-<data>-<timestamp>)")
     t.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
+    t.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
     t.add_argument("--no-progress", action="store_true",
                    help="no progress bar; print one line per epoch")
     t.add_argument("--augment", choices=AUGMENTATIONS,
@@ -88,6 +93,7 @@ def build_parser():
                    help="data to evaluate on (default: the data the model was trained on)")
     e.add_argument("--batch-size", type=_positive_int, default=1000)
     e.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
+    e.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
 
     sub.add_parser("models", help="list the models 'train' knows, with their defaults")
 
@@ -122,8 +128,15 @@ def _default_out(model, data):
     return out
 
 
+def _use_threads(args):
+    if args.threads is not None:
+        from .backend.threads import set_num_threads
+        set_num_threads(args.threads)
+
+
 def _train(args, parser):
     from .train import recipes
+    _use_threads(args)
     if recipes.find_recipe(args.model) is None:
         parser.error(f"unknown model {args.model!r}; available models: "
                      f"{', '.join(sorted(recipes.RECIPES))}")
@@ -158,6 +171,7 @@ def _eval(args, parser):
     from .train import recipes
     if not os.path.isfile(args.checkpoint):
         parser.error(f"checkpoint {args.checkpoint!r} does not exist")
+    _use_threads(args)
     try:
         r = recipes.evaluate_checkpoint(args.checkpoint, args.data, args.batch_size)
     except (ValueError, RuntimeError) as e:

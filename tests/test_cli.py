@@ -27,7 +27,7 @@ def test_train_help_documents_options(capsys):
     out = capsys.readouterr().out
     for option in ("--data", "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
                    "--weight-decay", "--seed", "--out", "--device", "--no-progress", "--limit",
-                   "--augment"):
+                   "--augment", "--threads"):
         assert option in out
 
 
