@@ -121,7 +121,9 @@ for _name, _doc, _defaults, _extra in [
     ("vgg19_bn", "VGG-19 with batch norm", _CNN, {}),
     ("googlenet", "GoogLeNet (Inception v1): 9 Inception blocks, no aux heads", _CNN,
      {"aux_logits": False}),
-    ("resnet18", "ResNet-18: basic residual blocks 2-2-2-2 (64-512)", _CNN, {}),
+    # 20 epochs at batch 64: 91.25 % on fashion-mnist-mini (15 at batch 128: 90.9 %)
+    ("resnet18", "ResNet-18: basic residual blocks 2-2-2-2 (64-512)",
+     {**_CNN, "epochs": 20, "batch_size": 64}, {}),
     ("resnet34", "ResNet-34: basic residual blocks 3-4-6-3", _CNN, {}),
     ("resnet50", "ResNet-50: bottleneck blocks 3-4-6-3 (256-2048)", _CNN, {}),
     ("resnet101", "ResNet-101: bottleneck blocks 3-4-23-3", _CNN, {}),

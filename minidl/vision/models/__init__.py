@@ -54,31 +54,9 @@ NiN           first mlpconv 5x5 stride 2 pad 2 (was 11x11/4); max-pools pad 1  2
 LeNet-5, MLP  built for 28 x 28 already (flag ignored / not taken)             --
 ============  ==============================================================  =============
 
-Cost on a small CPU: ``minidl train MODEL --data fashion-mnist-mini`` (28 x 28 grey, 10
-classes, batch 128), one epoch of the 10,000 training images plus evaluation on the 2,000
-test images, measured on the 2-core development machine with one BLAS thread
-(``OPENBLAS_NUM_THREADS=1``; the other core was busy) as 1 epoch with ``--limit 2000``,
-extrapolated (training time x 5, plus the evaluation). Two free cores are somewhat faster
-(the convolutions' matrix products use both).
-
-=============  ==========  ===========  ==========
-small model    parameters  MACs/image   s / epoch
-=============  ==========  ===========  ==========
-lenet5            0.06 M        0.4 M          4
-mlp               0.27 M        0.3 M          2
-alexnet           2.85 M       50 M           93
-nin               1.98 M       60 M          122
-mobilenet_v2      2.24 M       22 M          255
-googlenet         5.60 M       80 M          283
-vgg11             9.75 M      134 M          362
-vgg11_bn          9.76 M      134 M          359
-resnet18         11.17 M      122 M          406
-densenet121       6.96 M      155 M          406
-vgg16_bn         15.25 M      268 M          660
-vgg16            15.24 M      268 M          690
-resnet34         21.28 M      260 M          770
-resnet50         23.52 M      290 M         1058
-=============  ==========  ===========  ==========
+Accuracy, parameters, MACs and seconds per epoch of every small-input model trained by
+``minidl train MODEL --data fashion-mnist-mini`` are in the README's zoo table, made from the
+runs by ``scripts/zoo_table.py``.
 """
 from ._api import register_model, list_models, get_model, get_model_builder  # noqa: F401
 from ._utils import Conv2dNormActivation  # noqa: F401
