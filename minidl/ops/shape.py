@@ -1151,8 +1151,10 @@ def _parse_key(shape, key):
     dim, seen_ellipsis, kept = 0, False, []
     for item, n, kind in items:
         if kind == "ellipsis":
-            if seen_ellipsis:
-                continue  # torch reads repeated ellipses as one
+            if seen_ellipsis or ndim == used:
+                # torch reads repeated ellipses as one, and expands one that spans no
+                # dimension to nothing: tensors on either side of it stay adjacent
+                continue
             dim += ndim - used
             seen_ellipsis = True
         elif kind == "int":

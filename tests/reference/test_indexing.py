@@ -63,6 +63,12 @@ KEYS = {  # id: (shape, spec)
     "array_none_array": ((3, 4), [("arr_tensor", A([0, 1])), ("none", None),
                                   ("arr_tensor", A([1, 1]))]),
     "ellipsis_array": ((2, 3, 4), [("int", 0), ("ellipsis", ...), ("arr_list", A([0, 1, 3]))]),
+    # an ellipsis spanning no dimension does not separate tensors (NumPy's would)
+    "arrays_empty_ellipsis": ((3, 4), [("arr_tensor", A([0, 2])), ("ellipsis", ...),
+                                       ("arr_tensor", A([1, 3]))]),
+    "arrays_empty_ellipsis_nones": ((1, 2, 1), [("none", None), ("slice", slice(None)),
+                                                ("none", None), ("arr_tensor", A([0, 1])),
+                                                ("ellipsis", ...), ("arr_tensor", A([0, 0]))]),
     "mask": ((3, 4), [("mask_tensor", A([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 0]], bool))]),
     "mask_rows": ((4, 3), [("mask_ndarray", A([True, False, True, True]))]),
     "mask_list": ((4, 3), [("mask_list", A([True, False, False, True]))]),
