@@ -3,7 +3,7 @@
     python scripts/zoo_table.py runs/resnet18-fashion-mnist-mini-*/ runs/lenet-*/ ...
 
 For each run folder it reads ``metrics.json`` (written by the CLI): the model, the epochs
-run, the test accuracy after the last epoch and the best one, and the median training
+run, the batch size, the test accuracy after the last epoch and the best one, and the median training
 seconds per epoch (the training pass only, as the CLI prints it). Parameters and
 multiply-accumulates per image come from ``minidl.summary`` of the same model, built with
 the run's arguments, on one image of the run's data. Prints one Markdown row per run.
@@ -29,7 +29,7 @@ def row(folder):
     s = minidl.summary(model, tuple(images.shape[1:]))
     acc = [h["val_acc"] for h in history]
     seconds = statistics.median(h["time_s"] for h in history)
-    return (f"| {config['model']} | {len(acc)} | {100 * acc[-1]:.2f} | {100 * max(acc):.2f} | "
+    return (f"| {config['model']} | {len(acc)} | {config['batch_size']} | {100 * acc[-1]:.2f} | {100 * max(acc):.2f} | "
             f"{count(s.total_params)} | {count(s.total_macs)} | "
             f"{seconds:.{1 if seconds < 10 else 0}f} |")
 
@@ -45,8 +45,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", help="run folders holding metrics.json")
     a = p.parse_args(argv)
-    print("| model | epochs | test acc. % (last) | best % | params | MACs / image | s / epoch |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | epochs | batch | test acc. % (last) | best % | params | MACs / image "
+          "| s / epoch |")
+    print("|---|---|---|---|---|---|---|---|")
     for folder in a.runs:
         print(row(folder), flush=True)
 
