@@ -48,6 +48,9 @@ def main(argv=None):
     print("| model | epochs | batch | test acc. % (last) | best % | params | MACs / image "
           "| s / epoch |")
     print("|---|---|---|---|---|---|---|---|")
+    missing = [f for f in a.runs if not os.path.isfile(os.path.join(f, "metrics.json"))]
+    if missing:
+        p.error(f"no metrics.json (written by 'minidl train') in {', '.join(missing)}")
     for folder in a.runs:
         print(row(folder), flush=True)
 
