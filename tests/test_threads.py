@@ -41,6 +41,8 @@ def test_cli_threads_option(tmp_path, restore_threads, capsys):
     assert cli.main(["train", "mlp", "--epochs", "1", "--limit", "64", "--no-progress",
                      "--threads", "1", "--out", str(tmp_path / "run")]) == 0
     assert minidl.get_num_threads() == 1
+    assert cli.main(["eval", str(tmp_path / "run" / "last.safetensors"), "--threads", "2"]) == 0
+    assert minidl.get_num_threads() == 2
     with pytest.raises(SystemExit):
         cli.main(["train", "mlp", "--threads", "0"])
     assert "expected a positive integer, got 0" in capsys.readouterr().err
