@@ -42,7 +42,7 @@ from .. import nn
 from .._creation import randn, zeros
 from ..autograd import no_grad
 from ..backend import as_dtype
-from ..nn.conv import _ConvNd
+from ..nn.modules.conv import _ConvNd
 from ..tensor import Tensor
 
 __all__ = ["summary", "ModelSummary", "LayerInfo", "layer_macs"]

@@ -1,9 +1,9 @@
 """Activation layers: thin modules over ``minidl.nn.functional``."""
-from .. import _creation
-from ..backend import get_default_dtype, check_device
-from . import functional as F
+from ... import _creation
+from ...backend import get_default_dtype, check_device
+from .. import functional as F
 from .module import Module
-from .parameter import Parameter
+from ..parameter import Parameter
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Softmin",
            "Softmax2d", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6",
@@ -12,76 +12,73 @@ __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftma
 
 
 class _Inplace(Module):
-    """An activation with only an ``inplace`` flag: ``fn(input, inplace=...)``."""
-
-    _fn = None
+    """An activation whose only setting is an ``inplace`` flag."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
-        return getattr(F, self._fn)(input, inplace=self.inplace)
-
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
-
-
-class _Plain(Module):
-    """An activation without arguments: ``fn(input)``."""
-
-    _fn = None
-
-    def forward(self, input):
-        return getattr(F, self._fn)(input)
 
 
 class ReLU(_Inplace):
     """max(0, x)."""
 
-    _fn = "relu"
+    def forward(self, input):
+        return F.relu(input, inplace=self.inplace)
 
 
 class SELU(_Inplace):
-    _fn = "selu"
+    def forward(self, input):
+        return F.selu(input, inplace=self.inplace)
 
 
 class SiLU(_Inplace):
     """x * sigmoid(x)."""
 
-    _fn = "silu"
+    def forward(self, input):
+        return F.silu(input, inplace=self.inplace)
 
 
 class Mish(_Inplace):
-    _fn = "mish"
+    def forward(self, input):
+        return F.mish(input, inplace=self.inplace)
 
 
 class Hardsigmoid(_Inplace):
-    _fn = "hardsigmoid"
+    def forward(self, input):
+        return F.hardsigmoid(input, inplace=self.inplace)
 
 
 class Hardswish(_Inplace):
-    _fn = "hardswish"
+    def forward(self, input):
+        return F.hardswish(input, inplace=self.inplace)
 
 
-class Sigmoid(_Plain):
-    _fn = "sigmoid"
+class Sigmoid(Module):
+    def forward(self, input):
+        return F.sigmoid(input)
 
 
-class Tanh(_Plain):
-    _fn = "tanh"
+class Tanh(Module):
+    def forward(self, input):
+        return F.tanh(input)
 
 
-class LogSigmoid(_Plain):
-    _fn = "logsigmoid"
+class LogSigmoid(Module):
+    def forward(self, input):
+        return F.logsigmoid(input)
 
 
-class Softsign(_Plain):
-    _fn = "softsign"
+class Softsign(Module):
+    def forward(self, input):
+        return F.softsign(input)
 
 
-class Tanhshrink(_Plain):
-    _fn = "tanhshrink"
+class Tanhshrink(Module):
+    def forward(self, input):
+        return F.tanhshrink(input)
 
 
 class LeakyReLU(Module):
@@ -114,14 +111,11 @@ class GELU(Module):
 
 
 class _DimModule(Module):
-    _fn = None
+    """An activation over one dimension ``dim``."""
 
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
-
-    def forward(self, input):
-        return getattr(F, self._fn)(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -130,15 +124,18 @@ class _DimModule(Module):
 class Softmax(_DimModule):
     """exp(x) / sum(exp(x)) along ``dim``."""
 
-    _fn = "softmax"
+    def forward(self, input):
+        return F.softmax(input, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(_DimModule):
-    _fn = "log_softmax"
+    def forward(self, input):
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Softmin(_DimModule):
-    _fn = "softmin"
+    def forward(self, input):
+        return F.softmin(input, self.dim, _stacklevel=5)
 
 
 class Softmax2d(Module):

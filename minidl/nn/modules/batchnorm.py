@@ -1,10 +1,10 @@
 """Batch normalisation layers and their shared base (also used by instance norm)."""
 import numpy as np
 
-from .. import _creation
-from ..backend import get_default_dtype, check_device
-from ..tensor import Tensor
-from . import functional as F
+from ... import _creation
+from ...backend import get_default_dtype, check_device
+from ...tensor import Tensor
+from .. import functional as F
 from .module import Module
 from .normalization import _register_affine, _reset_affine
 

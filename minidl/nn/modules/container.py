@@ -2,9 +2,9 @@
 from collections import OrderedDict
 import operator
 
-from ..tensor import Tensor
+from ...tensor import Tensor
 from .module import Module, _addindent
-from .parameter import Parameter
+from ..parameter import Parameter
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 

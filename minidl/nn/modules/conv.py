@@ -1,23 +1,14 @@
 """Convolution layers: ``Conv1d/2d/3d`` (all torch padding modes) and ``ConvTranspose1d/2d/3d``."""
 import math
 
-from . import functional as F
-from . import init
+from .. import functional as F
+from .. import init
 from .linear import _empty, _register_bias, _uniform_bias
 from .module import Module
+from .utils import _ntuple
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
-
-def _ntuple(n):
-    def parse(x):
-        if isinstance(x, (tuple, list)):
-            return tuple(x)
-        return (x,) * n
-    return parse
-
-
-_single, _pair, _triple = _ntuple(1), _ntuple(2), _ntuple(3)
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -30,7 +21,6 @@ class _ConvNd(Module):
     """
 
     _n = 0
-    _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None,
@@ -92,15 +82,11 @@ class _ConvNd(Module):
             if fan_in != 0:
                 _uniform_bias(self.bias, fan_in)
 
-    def _conv_forward(self, input, weight, bias):
-        fn = getattr(F, self._fn)
+    def _padded(self, input):
+        """(input, padding) for F.convNd: the non-zero padding modes pad with F.pad first."""
         if self.padding_mode != "zeros":
-            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return fn(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
-        return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input):
-        return self._conv_forward(input, self.weight, self.bias)
+            return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
+        return input, self.padding
 
     def extra_repr(self):
         n = self._n
@@ -124,19 +110,40 @@ class _ConvNd(Module):
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L) or (C_in, L) inputs."""
 
-    _n, _fn = 1, "conv1d"
+    _n = 1
+
+    def _conv_forward(self, input, weight, bias):
+        input, padding = self._padded(input)
+        return F.conv1d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W) inputs."""
 
-    _n, _fn = 2, "conv2d"
+    _n = 2
+
+    def _conv_forward(self, input, weight, bias):
+        input, padding = self._padded(input)
+        return F.conv2d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv3d(_ConvNd):
     """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) inputs."""
 
-    _n, _fn = 3, "conv3d"
+    _n = 3
+
+    def _conv_forward(self, input, weight, bias):
+        input, padding = self._padded(input)
+        return F.conv3d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -173,23 +180,33 @@ class _ConvTransposeNd(_ConvNd):
             pads.append(size[d] - smallest)
         return tuple(pads)
 
-    def forward(self, input, output_size=None):
-        return getattr(F, self._fn)(input, self.weight, self.bias, self.stride, self.padding,
-                                    self._output_padding(input, output_size), self.groups,
-                                    self.dilation)
-
 
 class ConvTranspose1d(_ConvTransposeNd):
     """1-D transposed convolution ("deconvolution") over (N, C_in, L) inputs."""
 
-    _n, _fn = 1, "conv_transpose1d"
+    _n = 1
+
+    def forward(self, input, output_size=None):
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution over (N, C_in, H, W) inputs (upsampling in GANs, U-Nets)."""
 
-    _n, _fn = 2, "conv_transpose2d"
+    _n = 2
+
+    def forward(self, input, output_size=None):
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
-    _n, _fn = 3, "conv_transpose3d"
+    _n = 3
+
+    def forward(self, input, output_size=None):
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)

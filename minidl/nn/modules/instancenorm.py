@@ -1,7 +1,7 @@
 """Instance normalisation layers (per sample, per channel)."""
 import warnings
 
-from . import functional as F
+from .. import functional as F
 from .batchnorm import _NormBase
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]

@@ -1,6 +1,6 @@
 """Loss modules: hold the options, call the functional loss in ``forward(input, target)``."""
-from ..ops.loss import _reduction
-from . import functional as F
+from ...ops.loss import _reduction
+from .. import functional as F
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",

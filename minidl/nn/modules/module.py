@@ -9,12 +9,12 @@ import itertools
 
 import numpy as np
 
-from ..autograd import Kernel
-from ..autograd.function import RemovableHandle
-from ..autograd.grad_mode import no_grad
-from ..backend import as_dtype
-from ..tensor import Tensor, Size
-from .parameter import Parameter, Buffer
+from ...autograd import Kernel
+from ...autograd.function import RemovableHandle
+from ...autograd.grad_mode import no_grad
+from ...backend import as_dtype
+from ...tensor import Tensor, Size
+from ..parameter import Parameter, Buffer
 
 __all__ = ["Module"]
 
@@ -361,7 +361,7 @@ class Module:
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: casts floating
         parameters and buffers; the device must be the CPU."""
-        from ..backend import check_device
+        from ...backend import check_device
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)

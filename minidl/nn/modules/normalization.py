@@ -1,12 +1,12 @@
 """``LayerNorm``, ``GroupNorm``, ``RMSNorm`` and ``LocalResponseNorm``."""
 import numbers
 
-from .. import _creation
-from ..backend import get_default_dtype, check_device
-from . import functional as F
-from . import init
+from ... import _creation
+from ...backend import get_default_dtype, check_device
+from .. import functional as F
+from .. import init
 from .module import Module
-from .parameter import Parameter
+from ..parameter import Parameter
 
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
 

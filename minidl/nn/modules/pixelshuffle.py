@@ -1,5 +1,5 @@
 """Sub-pixel rearrangements: ``PixelShuffle`` and ``PixelUnshuffle``."""
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 __all__ = ["PixelShuffle", "PixelUnshuffle"]

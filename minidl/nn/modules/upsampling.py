@@ -1,5 +1,5 @@
 """Upsampling layers: ``Upsample`` and its fixed-mode forms over ``F.interpolate``."""
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
