@@ -4,41 +4,23 @@ A module keeps three ordered registries -- ``_parameters``, ``_buffers`` and ``_
 filled by plain attribute assignment (``self.fc = Linear(...)``). Everything else (walking
 the tree, ``state_dict``, moving dtypes, hooks, printing) is built on those registries.
 """
-from collections import OrderedDict, namedtuple
-import itertools
+from collections import OrderedDict
 
-import numpy as np
-
-from ...autograd import Kernel
-from ...autograd.function import RemovableHandle
-from ...autograd.grad_mode import no_grad
 from ...backend import as_dtype
-from ...tensor import Tensor, Size
+from ...tensor import Tensor
 from ..parameter import Parameter, Buffer
+from . import _state_dict
+from ._parse_to import parse_to
+from ._hooks import (BackwardHookState, add_hook, run_always_called_hooks, run_forward_hooks,
+                     run_forward_pre_hooks)
 
 __all__ = ["Module"]
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it missed and the keys it did not use."""
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
-                f"unexpected_keys={self.unexpected_keys})")
-
-    __str__ = __repr__
-
-
 def _type_name(value):
-    """torch's legacy tensor type names in assignment errors ('torch.FloatTensor')."""
-    if isinstance(value, Tensor):
-        names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
-        return "torch." + names.get(value.dtype.name, "Tensor")
-    return type(value).__name__
+    """The name in assignment errors: torch's legacy tensor type ('torch.FloatTensor') for a
+    tensor, else the class name."""
+    return value.type() if isinstance(value, Tensor) else type(value).__name__
 
 
 def _addindent(text, spaces):
@@ -91,8 +73,6 @@ class Module:
     def register_buffer(self, name, tensor, persistent=True):
         """Keep ``tensor`` with the module (moved by ``to``, saved by ``state_dict`` when
         ``persistent``) without training it."""
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_name(name, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
@@ -107,8 +87,6 @@ class Module:
 
     def register_parameter(self, name, param):
         """Register ``param`` (a ``Parameter`` or None) under ``name``."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_name(name, "parameter", self._parameters)
         if param is None:
             self._parameters[name] = None
@@ -265,33 +243,30 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def _lookup(self, target):
-        """The object at dotted path ``target``; torch's messages when it is not there."""
-        if target == "":
-            return self
-        *path, last = target.split(".")
-        mod = self
-        for item in path:
-            if not hasattr(mod, item):
-                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
-            mod = getattr(mod, item)
-            if not isinstance(mod, Module):
-                raise AttributeError(f"`{item}` is not an nn.Module")
-        if not hasattr(mod, last):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{last}`")
-        return getattr(mod, last)
+    def _lookup(self, target, kind, kind_name):
+        """The ``kind`` object at dotted path ``target``; torch's messages when it is not
+        there or not a ``kind_name``."""
+        found = self
+        if target != "":
+            *path, last = target.split(".")
+            for item in path:
+                if not hasattr(found, item):
+                    raise AttributeError(f"{found._get_name()} has no attribute `{item}`")
+                found = getattr(found, item)
+                if not isinstance(found, Module):
+                    raise AttributeError(f"`{item}` is not an nn.Module")
+            if not hasattr(found, last):
+                raise AttributeError(f"{found._get_name()} has no attribute `{last}`")
+            found = getattr(found, last)
+        if not isinstance(found, kind):
+            raise AttributeError(f"`{target.split('.')[-1]}` is not an {kind_name}")
+        return found
 
     def get_submodule(self, target):
-        mod = self._lookup(target)
-        if not isinstance(mod, Module):
-            raise AttributeError(f"`{target.split('.')[-1]}` is not an nn.Module")
-        return mod
+        return self._lookup(target, Module, "nn.Module")
 
     def get_parameter(self, target):
-        p = self._lookup(target)
-        if not isinstance(p, Parameter):
-            raise AttributeError(f"`{target.split('.')[-1]}` is not an nn.Parameter")
-        return p
+        return self._lookup(target, Parameter, "nn.Parameter")
 
     def get_buffer(self, target):
         *path, last = target.split(".")
@@ -361,29 +336,9 @@ class Module:
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: casts floating
         parameters and buffers; the device must be the CPU."""
-        from ...backend import check_device
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or type(a).__name__ == "device":
-                device = a
-            elif isinstance(a, bool) or a is None:
-                continue
-            else:
-                dtype = a
-        check_device(device)
+        dtype = parse_to(args, kwargs)
         if dtype is not None:
-            d = as_dtype(dtype)
-            if not d.is_floating_point:
-                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, "
-                                f"but got desired dtype={d}")
-            self._cast_floats(d)
+            self._cast_floats(dtype)
         return self
 
     def float(self):
@@ -422,135 +377,55 @@ class Module:
             destination = args[0]
             prefix = args[1] if len(args) > 1 else prefix
             keep_vars = args[2] if len(args) > 2 else keep_vars
-        if destination is None:
-            destination = OrderedDict()
-        stack = [(prefix, self)]
-        while stack:
-            pre, mod = stack.pop()
-            mod._save_to_state_dict(destination, pre, keep_vars)
-            stack.extend(reversed([(pre + k + ".", m) for k, m in mod._modules.items()
-                                   if m is not None]))
-        return destination
+        return _state_dict.save_state_dict(self, destination, prefix, keep_vars)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs, assign=False):
         """Copy this module's own entries of ``state_dict`` (no recursion)."""
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local = list(itertools.chain(self._parameters.items(), persistent.items()))
-        for name, current in local:
-            if current is None:
-                continue
-            key = prefix + name
-            if key not in state_dict:
-                missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            array = _to_array(value)
-            if array is None:
-                error_msgs.append(f'While copying the parameter named "{key}", expected '
-                                  f'torch.Tensor or Tensor-like object from checkpoint but '
-                                  f'received {type(value)}')
-                continue
-            if array.shape != current._data.shape:
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{Size(array.shape)!r} from checkpoint, the shape in current "
-                                  f"model is {current.shape!r}.")
-                continue
-            if assign:
-                new = array.astype(current._data.dtype, copy=True) \
-                    if array.dtype != current._data.dtype else np.array(array)
-                if isinstance(current, Parameter):
-                    setattr(self, name, Parameter(new, requires_grad=current.requires_grad))
-                else:
-                    self._buffers[name] = Tensor(new)
-            else:
-                with no_grad():
-                    current._set_data_(array)
+        _state_dict.load_own_entries(self, state_dict, prefix, missing_keys, error_msgs, assign)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy tensors (or NumPy arrays) from ``state_dict`` into this module's parameters
         and buffers; returns ``(missing_keys, unexpected_keys)``."""
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        state_dict = OrderedDict(state_dict)
-        missing, unexpected, errors = [], [], []
-        stack = [("", self)]
-        while stack:
-            prefix, mod = stack.pop()
-            mod._load_from_state_dict(state_dict, prefix, {}, True, missing, unexpected, errors,
-                                      assign)
-            stack.extend(reversed([(prefix + k + ".", m) for k, m in mod._modules.items()
-                                   if m is not None]))
-        expected = set(self.state_dict().keys())
-        unexpected.extend(k for k in state_dict if k not in expected)
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                self._get_name(), "\n\t".join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
+        return _state_dict.load_state_dict(self, state_dict, strict, assign)
 
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` (or ``(module, args, kwargs)``) runs before ``forward``; it
         may return replacement args."""
-        return _add_hook(self._forward_pre_hooks, (hook, with_kwargs, False), prepend)
+        return add_hook(self._forward_pre_hooks, (hook, with_kwargs, False), prepend)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
-        return _add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
+        return add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` runs once the gradients with respect to
         the module's tensor inputs are known; it may return replacement ``grad_input``."""
-        return _add_hook(self._backward_hooks, hook, prepend)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` runs when the output gradients arrive; it may return
         replacement ``grad_output``."""
-        return _add_hook(self._backward_pre_hooks, hook, prepend)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def _call_impl(self, *args, **kwargs):
         d = self.__dict__
         if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
                 or d["_backward_pre_hooks"]):
             return self.forward(*args, **kwargs)
-        for hook, with_kwargs, _ in list(d["_forward_pre_hooks"]):
-            if with_kwargs:
-                res = hook(self, args, kwargs)
-                if res is not None:
-                    if not (isinstance(res, tuple) and len(res) == 2):
-                        raise RuntimeError("forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {res}.")
-                    args, kwargs = res
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        hooked = None
+        args, kwargs = run_forward_pre_hooks(self, args, kwargs)
+        backward = None
         if d["_backward_hooks"] or d["_backward_pre_hooks"]:
-            hooked = _BackwardHookState(self)
-            args = hooked.wrap_inputs(args)
+            backward = BackwardHookState(self)
+            args = backward.wrap_inputs(args)
         try:
             out = self.forward(*args, **kwargs)
         except Exception:
-            for hook, with_kwargs, always in list(d["_forward_hooks"]):
-                if always:
-                    hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+            run_always_called_hooks(self, args, kwargs)
             raise
-        for hook, with_kwargs, _ in list(d["_forward_hooks"]):
-            res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
-            if res is not None:
-                out = res
-        if hooked is not None:
-            out = hooked.wrap_outputs(out)
-        return out
+        out = run_forward_hooks(self, args, kwargs, out)
+        return out if backward is None else backward.wrap_outputs(out)
 
     __call__ = _call_impl
 
@@ -573,98 +448,3 @@ class Module:
             return f"{self._get_name()}({lines[0]})"
         return self._get_name() + "(\n  " + "\n  ".join(body) + "\n)"
 
-
-def _add_hook(hooks, entry, prepend):
-    if prepend:
-        hooks.insert(0, entry)
-    else:
-        hooks.append(entry)
-    return RemovableHandle(hooks, entry)
-
-
-def _to_array(value):
-    """A NumPy array for a checkpoint value (minidl / torch tensor, ndarray); None if not one."""
-    if isinstance(value, Tensor):
-        return value._data
-    if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        return value.detach().cpu().numpy()
-    if hasattr(value, "__array__") and hasattr(value, "shape"):
-        return np.asarray(value)
-    return None
-
-
-# ---------------------------------------------------------------- backward hooks
-class _HookIdentity(Kernel):
-    """Identity on a group of tensors; its backward hands their gradients to ``on_grad``."""
-
-    @staticmethod
-    def forward(ctx, *arrays, on_grad):
-        ctx.on_grad = on_grad
-        return tuple(arrays)
-
-    @staticmethod
-    def backward(ctx, *grads):
-        """dx = dy (possibly replaced by a module's backward hook)."""
-        return tuple(ctx.on_grad(list(grads)))
-
-
-def _wrap_requiring_grad(items, on_grad):
-    """``items`` with every tensor that requires grad passed through one ``_HookIdentity``
-    (whose backward calls ``on_grad``); also returns how many were wrapped."""
-    idx = [i for i, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
-    if not idx:
-        return items, 0
-    new = _HookIdentity.apply(*[items[i] for i in idx], on_grad=on_grad)
-    items = list(items)
-    for i, t in zip(idx, new):
-        items[i] = t
-    return tuple(items), len(idx)
-
-
-class _BackwardHookState:
-    """Calls a module's full backward (pre-)hooks with the gradients of its inputs/outputs."""
-
-    def __init__(self, module):
-        self.module = module
-        self.grad_output = None
-        self.n_inputs = 0
-
-    def wrap_inputs(self, args):
-        args, self.n_inputs = _wrap_requiring_grad(args, self._input_grads)
-        return args
-
-    def wrap_outputs(self, out):
-        if isinstance(out, Tensor):
-            return _wrap_requiring_grad((out,), self._output_grads)[0][0]
-        if isinstance(out, (tuple, list)):
-            return type(out)(_wrap_requiring_grad(tuple(out), self._output_grads)[0])
-        return out
-
-    @staticmethod
-    def _call_user(grads, call):
-        res = call(tuple(None if g is None else Tensor(g) for g in grads))
-        if res is None:
-            return grads
-        res = (res,) if isinstance(res, Tensor) else tuple(res)
-        if len(res) != len(grads):
-            raise RuntimeError(f"backward hook returned {len(res)} gradients, expected "
-                               f"{len(grads)}")
-        return [None if r is None else r._data for r in res]
-
-    def _output_grads(self, grads):
-        m = self.module
-        for hook in list(m._backward_pre_hooks):
-            grads = self._call_user(grads, lambda g, h=hook: h(m, g))
-        self.grad_output = tuple(None if g is None else Tensor(g) for g in grads)
-        if self.n_inputs == 0:
-            for hook in list(m._backward_hooks):
-                hook(m, (None,), self.grad_output)
-        return grads
-
-    def _input_grads(self, grads):
-        m = self.module
-        for hook in list(m._backward_hooks):
-            grads = self._call_user(grads, lambda g, h=hook: h(m, g, self.grad_output))
-        return grads
