@@ -28,7 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ...backend import rng
 from ...tensor import Tensor
 from . import functional as F
-from .transforms import _setup_size
+from ._geometry import _setup_size
 
 __all__ = ["RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "crop_batch"]
 

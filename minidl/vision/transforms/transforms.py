@@ -1,4 +1,6 @@
-"""Transform classes (``torchvision.transforms``): callables built from ``functional``.
+"""Transform classes (``torchvision.transforms.transforms``): callables built from
+``functional``. Conversions and the containers (``Compose``, ``RandomApply``, ...) are here,
+the geometric transforms in ``_geometry``, the colour ones in ``_color``.
 
 The geometric and colour transforms are ``nn.Module``s, as in torchvision, and take a PIL
 Image or a tensor image (..., C, H, W); a batch (N, C, H, W) gets one set of random
@@ -6,15 +8,15 @@ parameters for all its images (torchvision's rule; ``transforms.batch`` draws th
 sample). Random draws come from minidl's default generator, so ``minidl.manual_seed``
 makes them reproducible.
 """
-import math
-import numbers
-import warnings
 from collections.abc import Sequence
 
 from ...backend import rng as _rng
 from ...nn import Module
 from . import functional as F
 from .functional import InterpolationMode
+from ._geometry import (Resize, CenterCrop, Pad, RandomCrop, RandomHorizontalFlip,
+                        RandomVerticalFlip, RandomResizedCrop, RandomRotation)
+from ._color import ColorJitter, Grayscale, RandomGrayscale
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lambda",
            "ConvertImageDtype", "InterpolationMode", "Resize", "CenterCrop", "Pad",
@@ -32,6 +34,19 @@ def _apply_all(transforms, img):
 def _listing(transforms):
     """The lines of a container's repr that show its transforms."""
     return "".join(f"\n    {t}" for t in transforms)
+
+
+class Compose:
+    """Apply ``transforms`` one after the other."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, img):
+        return _apply_all(self.transforms, img)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({_listing(self.transforms)}\n)"
 
 
 class Compose:
@@ -119,368 +134,6 @@ class ConvertImageDtype:
 
     def __repr__(self):
         return f"{type(self).__name__}(dtype={self.dtype})"
-
-
-def _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size."):
-    """``size`` (an int, or 1 / 2 ints) as a positive ``(h, w)`` tuple."""
-    if isinstance(size, numbers.Number):
-        size = (int(size), int(size))
-    elif isinstance(size, Sequence) and len(size) == 1:
-        size = (size[0], size[0])
-    elif not isinstance(size, Sequence) or len(size) != 2:
-        raise ValueError(f"{error_msg} Got {size!r}")
-    if not all(isinstance(s, numbers.Integral) and s > 0 for s in size):
-        raise ValueError(f"size must hold positive integers, got {tuple(size)}")
-    return tuple(int(s) for s in size)
-
-
-def _mode(interpolation):
-    return F.interpolation_mode(interpolation)
-
-
-class Resize(Module):
-    """Resize to ``size``: (h, w), or an int for the shorter side (aspect ratio kept).
-
-    ``max_size`` caps the longer side when ``size`` is an int; ``antialias`` applies to
-    bilinear / bicubic resizing of tensors (PIL images are always antialiased).
-    """
-
-    def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
-                 antialias=True):
-        super().__init__()
-        if isinstance(size, bool) or not isinstance(size, (int, Sequence)):
-            raise TypeError(f"Size should be int or sequence. Got {type(size)}")
-        if isinstance(size, Sequence) and len(size) not in (1, 2):
-            raise ValueError("If size is a sequence, it should have 1 or 2 values")
-        F._check_size(size)
-        self.size = size
-        self.max_size = max_size
-        self.interpolation = _mode(interpolation)
-        self.antialias = antialias
-
-    def forward(self, img):
-        return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
-
-    def __repr__(self):
-        return (f"{type(self).__name__}(size={self.size}, interpolation="
-                f"{self.interpolation.value}, max_size={self.max_size}, "
-                f"antialias={self.antialias})")
-
-
-class CenterCrop(Module):
-    """Crop the centre ``size`` (an int: square); images smaller than that are padded with 0."""
-
-    def __init__(self, size):
-        super().__init__()
-        self.size = _setup_size(size)
-
-    def forward(self, img):
-        return F.center_crop(img, self.size)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(size={self.size})"
-
-
-class Pad(Module):
-    """Pad the borders (see ``functional.pad`` for ``padding`` and ``padding_mode``)."""
-
-    def __init__(self, padding, fill=0, padding_mode="constant"):
-        super().__init__()
-        if not isinstance(padding, (numbers.Number, tuple, list)):
-            raise TypeError(f"Got inappropriate padding arg: {padding!r}")
-        if not isinstance(fill, (numbers.Number, tuple, list)):
-            raise TypeError(f"Got inappropriate fill arg: {fill!r}")
-        F.check_padding_mode(padding_mode)
-        F._parse_padding(padding)
-        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
-
-    def forward(self, img):
-        return F.pad(img, self.padding, self.fill, self.padding_mode)
-
-    def __repr__(self):
-        return (f"{type(self).__name__}(padding={self.padding}, fill={self.fill}, "
-                f"padding_mode={self.padding_mode})")
-
-
-class RandomCrop(Module):
-    """Crop a random ``size`` window, after optional ``padding`` of the borders.
-
-    ``pad_if_needed`` pads an image smaller than ``size`` up to it (right / bottom first
-    applied as symmetric amounts, as torchvision). ``fill`` / ``padding_mode`` as in ``Pad``.
-    """
-
-    def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
-                 padding_mode="constant"):
-        super().__init__()
-        self.size = _setup_size(size)
-        if padding is not None:
-            F._parse_padding(padding)
-        F.check_padding_mode(padding_mode)
-        self.padding = padding
-        self.pad_if_needed = pad_if_needed
-        self.fill = fill
-        self.padding_mode = padding_mode
-
-    @staticmethod
-    def get_params(img, output_size):
-        """Random ``(i, j, h, w)`` for ``crop``: a uniform top-left corner of the window."""
-        _, h, w = F.get_dimensions(img)
-        th, tw = output_size
-        if h < th or w < tw:
-            raise ValueError(f"Required crop size {(th, tw)} is larger than input image size "
-                             f"{(h, w)}")
-        if w == tw and h == th:
-            return 0, 0, h, w
-        g = _rng()
-        return int(g.integers(0, h - th + 1)), int(g.integers(0, w - tw + 1)), th, tw
-
-    def forward(self, img):
-        if self.padding is not None:
-            img = F.pad(img, self.padding, self.fill, self.padding_mode)
-        _, height, width = F.get_dimensions(img)
-        if self.pad_if_needed and width < self.size[1]:
-            img = F.pad(img, [self.size[1] - width, 0], self.fill, self.padding_mode)
-        if self.pad_if_needed and height < self.size[0]:
-            img = F.pad(img, [0, self.size[0] - height], self.fill, self.padding_mode)
-        i, j, h, w = self.get_params(img, self.size)
-        return F.crop(img, i, j, h, w)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
-
-
-class _RandomFlip(Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        self.p = p
-
-    def forward(self, img):
-        if _rng().random() < self.p:
-            return self._flip(img)
-        return img
-
-    def __repr__(self):
-        return f"{type(self).__name__}(p={self.p})"
-
-
-class RandomHorizontalFlip(_RandomFlip):
-    """Mirror left-right with probability ``p``."""
-    _flip = staticmethod(F.hflip)
-
-
-class RandomVerticalFlip(_RandomFlip):
-    """Mirror top-bottom with probability ``p``."""
-    _flip = staticmethod(F.vflip)
-
-
-class RandomResizedCrop(Module):
-    """Crop a random area fraction in ``scale`` with aspect ratio (w / h) in ``ratio``, then
-    resize it to ``size`` (the Inception / ImageNet training augmentation)."""
-
-    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
-                 interpolation=InterpolationMode.BILINEAR, antialias=True):
-        super().__init__()
-        self.size = _setup_size(size)
-        if not isinstance(scale, Sequence) or len(scale) != 2:
-            raise TypeError(f"Scale should be a sequence of two numbers, got {scale!r}")
-        if not isinstance(ratio, Sequence) or len(ratio) != 2:
-            raise TypeError(f"Ratio should be a sequence of two numbers, got {ratio!r}")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
-        if scale[0] < 0 or ratio[0] <= 0:
-            raise ValueError(f"scale must be >= 0 and ratio > 0, got scale={scale}, "
-                             f"ratio={ratio}")
-        self.interpolation = _mode(interpolation)
-        self.antialias = antialias
-        self.scale = scale
-        self.ratio = ratio
-
-    @staticmethod
-    def get_params(img, scale, ratio):
-        """Random ``(i, j, h, w)``: up to 10 tries of an area fraction ~ U(scale) and a
-        log-uniform aspect ratio in ``ratio`` that fits; else the central crop with the aspect
-        ratio clamped into ``ratio`` (the whole image when it already is)."""
-        _, height, width = F.get_dimensions(img)
-        area = height * width
-        g = _rng()
-        log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
-        for _ in range(10):
-            target_area = area * g.uniform(scale[0], scale[1])
-            aspect = math.exp(g.uniform(log_lo, log_hi))
-            w = int(round(math.sqrt(target_area * aspect)))
-            h = int(round(math.sqrt(target_area / aspect)))
-            if 0 < w <= width and 0 < h <= height:
-                i = int(g.integers(0, height - h + 1))
-                j = int(g.integers(0, width - w + 1))
-                return i, j, h, w
-        in_ratio = float(width) / float(height)
-        if in_ratio < min(ratio):
-            w, h = width, int(round(width / min(ratio)))
-        elif in_ratio > max(ratio):
-            w, h = int(round(height * max(ratio))), height
-        else:
-            w, h = width, height
-        return (height - h) // 2, (width - w) // 2, h, w
-
-    def forward(self, img):
-        i, j, h, w = self.get_params(img, self.scale, self.ratio)
-        return F.resized_crop(img, i, j, h, w, self.size, self.interpolation,
-                              antialias=self.antialias)
-
-    def __repr__(self):
-        return (f"{type(self).__name__}(size={self.size}, "
-                f"scale={tuple(round(s, 4) for s in self.scale)}, "
-                f"ratio={tuple(round(r, 4) for r in self.ratio)}, "
-                f"interpolation={self.interpolation.value}, antialias={self.antialias})")
-
-
-def _setup_angle(x, name, req_sizes=(2,)):
-    """A number d as ``[-d, d]`` (d >= 0), or a (min, max) pair, as floats."""
-    if isinstance(x, numbers.Number):
-        if x < 0:
-            raise ValueError(f"If {name} is a single number, it must be positive. Got {x}")
-        x = [-x, x]
-    elif not isinstance(x, Sequence):
-        raise TypeError(f"{name} should be a sequence of length {req_sizes[0]}.")
-    elif len(x) not in req_sizes:
-        raise ValueError(f"{name} should be a sequence of length {req_sizes[0]}. Got {len(x)}")
-    return [float(d) for d in x]
-
-
-class RandomRotation(Module):
-    """Rotate by an angle ~ U(degrees) (a number d: U(-d, d)), counter-clockwise.
-
-    ``expand`` enlarges the output to hold the whole rotated image; ``center`` is (x, y) in
-    pixels (default: the image centre); ``fill`` colours the area outside the source.
-    """
-
-    def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False,
-                 center=None, fill=0):
-        super().__init__()
-        self.degrees = _setup_angle(degrees, "degrees")
-        if center is not None:
-            if not isinstance(center, Sequence):
-                raise TypeError("center should be a sequence of length 2.")
-            if len(center) != 2:
-                raise ValueError(f"center should be a sequence of length 2. Got {len(center)}")
-        if fill is None:
-            fill = 0
-        elif not isinstance(fill, (Sequence, numbers.Number)):
-            raise TypeError("Fill should be either a sequence or a number.")
-        self.interpolation = _mode(interpolation)
-        self.expand = expand
-        self.center = center
-        self.fill = fill
-
-    @staticmethod
-    def get_params(degrees):
-        """A random angle ~ U(degrees[0], degrees[1])."""
-        return float(_rng().uniform(float(degrees[0]), float(degrees[1])))
-
-    def forward(self, img):
-        fill = self.fill
-        channels, _, _ = F.get_dimensions(img)
-        if not F._is_pil(img):
-            fill = [float(fill)] * channels if isinstance(fill, numbers.Number) else \
-                [float(f) for f in fill]
-        angle = self.get_params(self.degrees)
-        return F.rotate(img, angle, self.interpolation, self.expand, self.center, fill)
-
-    def __repr__(self):
-        s = (f"{type(self).__name__}(degrees={self.degrees}, "
-             f"interpolation={self.interpolation.value}, expand={self.expand}")
-        if self.center is not None:
-            s += f", center={self.center}"
-        return s + f", fill={self.fill})"
-
-
-class ColorJitter(Module):
-    """Randomly change brightness, contrast, saturation and hue, in a random order.
-
-    A number v means a factor ~ U(max(0, 1 - v), 1 + v) (hue: U(-v, v), v <= 0.5); a pair
-    gives the range itself. 0 (the default) leaves that property alone.
-    """
-
-    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
-        super().__init__()
-        self.brightness = self._check_input(brightness, "brightness")
-        self.contrast = self._check_input(contrast, "contrast")
-        self.saturation = self._check_input(saturation, "saturation")
-        self.hue = self._check_input(hue, "hue", center=0, bound=(-0.5, 0.5),
-                                     clip_first_on_zero=False)
-
-    @staticmethod
-    def _check_input(value, name, center=1, bound=(0, float("inf")), clip_first_on_zero=True):
-        if isinstance(value, numbers.Number):
-            if value < 0:
-                raise ValueError(f"If {name} is a single number, it must be non negative. "
-                                 f"Got {value}")
-            value = [center - float(value), center + float(value)]
-            if clip_first_on_zero:
-                value[0] = max(value[0], 0.0)
-        elif isinstance(value, (tuple, list)) and len(value) == 2:
-            value = [float(value[0]), float(value[1])]
-        else:
-            raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
-        if not bound[0] <= value[0] <= value[1] <= bound[1]:
-            raise ValueError(f"{name} values should be between {bound}, but got {value}.")
-        if value[0] == value[1] == center:
-            return None
-        return tuple(value)
-
-    @staticmethod
-    def get_params(brightness, contrast, saturation, hue):
-        """The order of the four adjustments (a permutation of 0..3) and each factor
-        (None where that property is left alone)."""
-        g = _rng()
-        order = g.permutation(4)
-        factors = [None if r is None else float(g.uniform(r[0], r[1]))
-                   for r in (brightness, contrast, saturation, hue)]
-        return (order, *factors)
-
-    def forward(self, img):
-        order, *factors = self.get_params(self.brightness, self.contrast, self.saturation,
-                                          self.hue)
-        adjust = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
-        for k in order:
-            if factors[k] is not None:
-                img = adjust[k](img, factors[k])
-        return img
-
-    def __repr__(self):
-        return (f"{type(self).__name__}(brightness={self.brightness}, contrast={self.contrast}, "
-                f"saturation={self.saturation}, hue={self.hue})")
-
-
-class Grayscale(Module):
-    """Convert to greyscale with 1 or 3 (equal) channels."""
-
-    def __init__(self, num_output_channels=1):
-        super().__init__()
-        self.num_output_channels = num_output_channels
-
-    def forward(self, img):
-        return F.rgb_to_grayscale(img, num_output_channels=self.num_output_channels)
-
-    def __repr__(self):
-        return f"{type(self).__name__}(num_output_channels={self.num_output_channels})"
-
-
-class RandomGrayscale(Module):
-    """Convert to greyscale (keeping the number of channels) with probability ``p``."""
-
-    def __init__(self, p=0.1):
-        super().__init__()
-        self.p = p
-
-    def forward(self, img):
-        channels, _, _ = F.get_dimensions(img)
-        if _rng().random() < self.p:
-            return F.rgb_to_grayscale(img, num_output_channels=channels)
-        return img
-
-    def __repr__(self):
-        return f"{type(self).__name__}(p={self.p})"
 
 
 class RandomApply(Module):
