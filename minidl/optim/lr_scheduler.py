@@ -7,11 +7,11 @@ The schedules live by kind in ``lr_scheduler_base`` (``LRScheduler``), ``lr_sche
 ``lr_scheduler_composite``; this is torch's public path to all of them.
 """
 from .lr_scheduler_base import LRScheduler, _LRScheduler
-from .lr_scheduler_decay import (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
-                                 LambdaLR, MultiplicativeLR, LinearLR, ConstantLR, PolynomialLR)
-from .lr_scheduler_cyclic import OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts
+from .lr_scheduler_composite import ChainedScheduler, SequentialLR
+from .lr_scheduler_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
+from .lr_scheduler_decay import (ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR,
+                                 LinearLR, MultiplicativeLR, MultiStepLR, PolynomialLR, StepLR)
 from .lr_scheduler_plateau import ReduceLROnPlateau
-from .lr_scheduler_composite import SequentialLR, ChainedScheduler
 
 __all__ = ["LRScheduler", "_LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "LambdaLR", "MultiplicativeLR", "LinearLR", "ConstantLR",

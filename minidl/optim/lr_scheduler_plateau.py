@@ -2,7 +2,7 @@
 import math
 import warnings
 
-from .lr_scheduler_base import LRScheduler, _EPOCH_WARNING, _check_optimizer, _lrs
+from .lr_scheduler_base import _EPOCH_WARNING, LRScheduler, _check_optimizer, _lrs
 
 __all__ = ["ReduceLROnPlateau"]
 

@@ -2,8 +2,8 @@
 (``minidl.nn.modules.conv``, ``...loss._Loss``, ``...utils._pair``); ``minidl.nn`` re-exports
 the classes listed here."""
 from . import (module, container, linear, conv, pooling, activation, dropout, sparse, batchnorm,
-               instancenorm, normalization, flatten, padding, upsampling, pixelshuffle, loss,
-               utils)
+               instancenorm, normalization, flatten, padding, upsampling, pixelshuffle, loss)
+from . import utils  # noqa: F401
 from .module import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

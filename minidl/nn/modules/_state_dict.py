@@ -1,13 +1,13 @@
 """State dicts of a module tree: ``Module.state_dict`` collects what each module's
 ``_save_to_state_dict`` gives, ``Module.load_state_dict`` hands the entries back through each
 module's ``_load_from_state_dict`` (both may be overridden by subclasses)."""
-from collections import OrderedDict, namedtuple
 import itertools
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor, Size
+from ...tensor import Size, Tensor
 from ..parameter import Parameter
 
 

@@ -1,9 +1,9 @@
 """Activation layers: thin modules over ``minidl.nn.functional``."""
 from ... import _creation
-from ...backend import get_default_dtype, check_device
+from ...backend import check_device, get_default_dtype
 from .. import functional as F
-from .module import Module
 from ..parameter import Parameter
+from .module import Module
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Softmin",
            "Softmax2d", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6",

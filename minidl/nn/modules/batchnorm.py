@@ -2,7 +2,7 @@
 import numpy as np
 
 from ... import _creation
-from ...backend import get_default_dtype, check_device
+from ...backend import check_device, get_default_dtype
 from ...tensor import Tensor
 from .. import functional as F
 from .module import Module

@@ -1,10 +1,10 @@
 """Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``, ``ParameterDict``."""
-from collections import OrderedDict
 import operator
+from collections import OrderedDict
 
 from ...tensor import Tensor
-from .module import Module, _addindent
 from ..parameter import Parameter
+from .module import Module, _addindent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 

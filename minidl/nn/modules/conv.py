@@ -113,8 +113,8 @@ class Conv1d(_ConvNd):
     _n = 1
 
     def _conv_forward(self, input, weight, bias):
-        input, padding = self._padded(input)
-        return F.conv1d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+        padded, padding = self._padded(input)
+        return F.conv1d(padded, weight, bias, self.stride, padding, self.dilation, self.groups)
 
     def forward(self, input):
         return self._conv_forward(input, self.weight, self.bias)
@@ -126,8 +126,8 @@ class Conv2d(_ConvNd):
     _n = 2
 
     def _conv_forward(self, input, weight, bias):
-        input, padding = self._padded(input)
-        return F.conv2d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+        padded, padding = self._padded(input)
+        return F.conv2d(padded, weight, bias, self.stride, padding, self.dilation, self.groups)
 
     def forward(self, input):
         return self._conv_forward(input, self.weight, self.bias)
@@ -139,8 +139,8 @@ class Conv3d(_ConvNd):
     _n = 3
 
     def _conv_forward(self, input, weight, bias):
-        input, padding = self._padded(input)
-        return F.conv3d(input, weight, bias, self.stride, padding, self.dilation, self.groups)
+        padded, padding = self._padded(input)
+        return F.conv3d(padded, weight, bias, self.stride, padding, self.dilation, self.groups)
 
     def forward(self, input):
         return self._conv_forward(input, self.weight, self.bias)

@@ -8,11 +8,11 @@ from collections import OrderedDict
 
 from ...backend import as_dtype
 from ...tensor import Tensor
-from ..parameter import Parameter, Buffer
+from ..parameter import Buffer, Parameter
 from . import _state_dict
-from ._parse_to import parse_to
 from ._hooks import (BackwardHookState, add_hook, run_always_called_hooks, run_forward_hooks,
                      run_forward_pre_hooks)
+from ._parse_to import parse_to
 
 __all__ = ["Module"]
 

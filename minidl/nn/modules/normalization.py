@@ -2,11 +2,11 @@
 import numbers
 
 from ... import _creation
-from ...backend import get_default_dtype, check_device
+from ...backend import check_device, get_default_dtype
 from .. import functional as F
 from .. import init
-from .module import Module
 from ..parameter import Parameter
+from .module import Module
 
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
 

@@ -1,11 +1,11 @@
 """``Embedding``: a lookup table of vectors indexed by integers."""
 from ... import _creation
-from ...backend import get_default_dtype, check_device
 from ...autograd.grad_mode import no_grad
+from ...backend import check_device, get_default_dtype
 from .. import functional as F
 from .. import init
-from .module import Module
 from ..parameter import Parameter
+from .module import Module
 
 __all__ = ["Embedding"]
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from ...backend import rng as _rng
 from ...nn import Module
 from . import functional as F
-from .functional import InterpolationMode
-from ._geometry import (Resize, CenterCrop, Pad, RandomCrop, RandomHorizontalFlip,
-                        RandomVerticalFlip, RandomResizedCrop, RandomRotation)
 from ._color import ColorJitter, Grayscale, RandomGrayscale
+from ._geometry import (CenterCrop, Pad, RandomCrop, RandomHorizontalFlip, RandomResizedCrop,
+                        RandomRotation, RandomVerticalFlip, Resize)
+from .functional import InterpolationMode
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lambda",
            "ConvertImageDtype", "InterpolationMode", "Resize", "CenterCrop", "Pad",
@@ -34,19 +34,6 @@ def _apply_all(transforms, img):
 def _listing(transforms):
     """The lines of a container's repr that show its transforms."""
     return "".join(f"\n    {t}" for t in transforms)
-
-
-class Compose:
-    """Apply ``transforms`` one after the other."""
-
-    def __init__(self, transforms):
-        self.transforms = list(transforms)
-
-    def __call__(self, img):
-        return _apply_all(self.transforms, img)
-
-    def __repr__(self):
-        return f"{type(self).__name__}({_listing(self.transforms)}\n)"
 
 
 class Compose:
