@@ -10,12 +10,18 @@ from ._creation import *  # noqa: F401,F403
 from . import ops  # noqa: F401  (installs Tensor methods)
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
+from .ops.extrema import *  # noqa: F401,F403
+from .ops.vector_norm import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
 from .ops.activation import *  # noqa: F401,F403
+from .ops.rectifiers import *  # noqa: F401,F403
+from .ops.smooth_activations import *  # noqa: F401,F403
+from .ops.shrink import *  # noqa: F401,F403
+from .ops.dropout import *  # noqa: F401,F403
 from .ops.image import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
 from .utils.summary import summary  # noqa: F401,E402

@@ -481,7 +481,7 @@ def test_conv_padding_validation():
 
 
 def test_dropout_kernels_gradcheck_with_fixed_masks():
-    from minidl.ops.activation import AlphaDropout, Dropout
+    from minidl.ops.dropout import AlphaDropout, Dropout
     rng = np.random.default_rng(0)
     mask = (rng.random((3, 4)) > 0.5) * 2.0
     gradcheck(lambda x: Dropout.apply(x, mask), [rng.standard_normal((3, 4))])
