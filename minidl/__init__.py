@@ -14,6 +14,7 @@ from .ops.extrema import *  # noqa: F401,F403
 from .ops.vector_norm import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
+from .ops.einsum import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
