@@ -17,6 +17,7 @@ from .ops.linalg import *  # noqa: F401,F403
 from .ops.einsum import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
+from .ops.cross_entropy import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
 from .ops.activation import *  # noqa: F401,F403
 from .ops.rectifiers import *  # noqa: F401,F403

@@ -1,5 +1,5 @@
 """Loss modules: hold the options, call the functional loss in ``forward(input, target)``."""
-from ...ops.loss import _reduction
+from ...ops._loss_reduction import resolve_reduction
 from .. import functional as F
 from .module import Module
 
@@ -11,7 +11,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = _reduction(size_average, reduce, reduction)
+            reduction = resolve_reduction(size_average, reduce, reduction)
         self.reduction = reduction
 
 
