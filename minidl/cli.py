@@ -9,10 +9,14 @@
     minidl summary resnet18                 # layer table: shapes, parameters, MACs
     minidl summary googlenet --input-size 1 28 28 --small-input --num-classes 10
 
-``train`` writes into ``--out`` (default ``runs/<model>-<data>-<timestamp>``): the
-checkpoints ``best.safetensors`` and ``last.safetensors`` (model, optimizer state, epoch,
-metrics and the run's configuration), ``metrics.json``, ``metrics.csv`` and ``curves.png``.
-``eval`` rebuilds the model from the configuration stored in the checkpoint.
+``train`` holds out a seeded, stratified ``--val-fraction`` of the training data (or uses
+``--val-data``) for validation: the best epoch by validation accuracy is selected, early
+stopping watches the validation loss, and the test split is evaluated once, with the
+selected weights, after the last epoch. It writes into ``--out`` (default
+``runs/<model>-<data>-<timestamp>``): the checkpoints ``best.safetensors`` (the selected
+epoch) and ``last.safetensors`` (model, optimizer state, epoch, metrics and the run's
+configuration), ``metrics.json``, ``metrics.csv`` and ``curves.png``. ``eval`` rebuilds the
+model from the configuration stored in a checkpoint and measures it on the test split.
 """
 import argparse
 import os
@@ -39,6 +43,18 @@ _positive_int = _number(int, 1, "a positive integer")
 _non_negative_float = _number(float, 0.0, "a number >= 0")
 
 
+def _val_fraction(text):
+    """An argparse type: a fraction ``0 <= f < 1`` (0: no validation split)."""
+    what = "a fraction 0 <= f < 1 of the training data (0: no validation split)"
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
+    return v
+
+
 THREADS_HELP = ("BLAS threads (minidl.set_num_threads; default: the BLAS library's own, "
                 "usually one per core; 1 is often faster on a busy machine)")
 
@@ -51,9 +67,14 @@ def build_parser():
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     t = sub.add_parser("train", help="train a model and save checkpoints, logs and curves",
-                       description="Train MODEL on a data set; evaluate on its test split "
-                                   "after every epoch. Options left out take the model's "
-                                   "recipe defaults (see 'minidl models').")
+                       description="Train MODEL on a data set. A seeded, stratified share "
+                                   "of the training data (--val-fraction) or another data "
+                                   "set (--val-data) validates every epoch: the best epoch "
+                                   "by validation accuracy is selected and early stopping "
+                                   "watches the validation loss. The test split is "
+                                   "evaluated once, with the selected weights, at the end. "
+                                   "Options left out take the model's recipe defaults (see "
+                                   "'minidl models').")
     t.add_argument("model", metavar="MODEL", help="the model to train (see 'minidl models')")
     t.add_argument("--data", default=None,
                    help="mnist-mini (default), fashion-mnist-mini, or a folder holding "
@@ -67,8 +88,16 @@ def build_parser():
     t.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
     t.add_argument("--scheduler", choices=SCHEDULERS,
                    help="learning-rate schedule per epoch (default cosine)")
+    t.add_argument("--val-fraction", type=_val_fraction, metavar="F",
+                   help=f"share of every class of the training data held out for validation, "
+                        f"drawn with --seed (default {COMMON_DEFAULTS['val_fraction']}); 0: no "
+                        f"validation, the last epoch is the model")
+    t.add_argument("--val-data", metavar="NAME",
+                   help="validate on the training split of this data set (a name or folder as "
+                        "for --data) instead of holding out part of the training data")
     t.add_argument("--patience", type=_positive_int,
-                   help="stop early when the test loss has not improved for this many epochs")
+                   help="stop early when the validation loss has not improved for this many "
+                        "epochs")
     t.add_argument("--seed", type=int, help="random seed (default 0)")
     t.add_argument("--out", help="output folder (default runs/<model>-<data>-<timestamp>)")
     t.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
@@ -81,8 +110,9 @@ def build_parser():
                         "(default: the model's recipe, auto for the zoo, none for lenet / mlp)")
     adv = t.add_argument_group("advanced")
     adv.add_argument("--limit", type=_positive_int, metavar="N",
-                     help="train on N training samples only (a seeded random subset); for "
-                          "quick checks and tests -- the test split is always used whole")
+                     help="train on N training samples only (a seeded random subset of those "
+                          "left after the validation split); for quick checks and tests -- "
+                          "the validation and test sets are always used whole")
 
     e = sub.add_parser("eval", help="print the test accuracy of a checkpoint",
                        description="Rebuild the model stored in CHECKPOINT and measure its "
@@ -140,17 +170,31 @@ def _train(args, parser):
     if recipes.find_recipe(args.model) is None:
         parser.error(f"unknown model {args.model!r}; available models: "
                      f"{', '.join(sorted(recipes.RECIPES))}")
+    if args.val_data is not None and args.val_fraction is not None:
+        parser.error("--val-fraction and --val-data exclude each other: validation is either "
+                     "held out of the training data or another data set")
+    if args.val_fraction == 0 and args.patience is not None:
+        parser.error("--patience needs validation (early stopping watches the validation "
+                     "loss), but --val-fraction 0 has none; drop --patience, or validate "
+                     "with --val-fraction F > 0 or --val-data NAME")
     config = recipes.resolve_config(
         args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
         scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience,
-        augment=args.augment)
+        augment=args.augment, val_fraction=args.val_fraction, val_data=args.val_data)
     out = args.out or _default_out(args.model, config["data"])
     try:
         augment = recipes.resolve_augment(config["augment"], config["data"])
     except ValueError as e:
         parser.error(str(e))
-    print(f"minidl train {args.model}: data {config['data']}, {config['epochs']} epochs, "
+    if config["val_data"] is not None:
+        validation = f"validation {config['val_data']}"
+    elif config["val_fraction"]:
+        validation = f"validation {100 * config['val_fraction']:g}% (stratified)"
+    else:
+        validation = "no validation"
+    print(f"minidl train {args.model}: data {config['data']}, {validation}, "
+          f"{config['epochs']} epochs, "
           f"batch {config['batch_size']}, {config['optimizer']} lr {config['lr']:g}, "
           f"{config['scheduler']} schedule, seed {config['seed']}"
           f"{', augment ' + augment if augment != 'none' else ''}"
@@ -161,9 +205,13 @@ def _train(args, parser):
     except (ValueError, RuntimeError) as e:
         print(f"minidl train: error: {e}", file=sys.stderr)
         return 1
-    print(f"done in {result['time_s']:.1f}s: test accuracy {100 * result['test_acc']:.2f}% "
-          f"(best {100 * result['best_acc']:.2f}% at epoch {result['best_epoch']}); "
-          f"checkpoints, metrics and curves in {out}")
+    if result["val_acc"] is None:
+        selected = f"no validation, last epoch {result['best_epoch']} kept"
+    else:
+        selected = (f"best epoch {result['best_epoch']} of {result['epochs']}, val accuracy "
+                    f"{100 * result['val_acc']:.2f}%")
+    print(f"done in {result['time_s']:.1f}s: {selected}, test accuracy "
+          f"{100 * result['test_acc']:.2f}%; checkpoints, metrics and curves in {out}")
     return 0
 
 

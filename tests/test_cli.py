@@ -27,7 +27,7 @@ def test_train_help_documents_options(capsys):
     out = capsys.readouterr().out
     for option in ("--data", "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
                    "--weight-decay", "--seed", "--out", "--device", "--no-progress", "--limit",
-                   "--augment", "--threads"):
+                   "--augment", "--threads", "--val-fraction", "--val-data", "--patience"):
         assert option in out
 
 
@@ -52,7 +52,7 @@ def test_train_then_eval(tmp_path, capsys):
                      "--out", str(out_dir), "--no-progress", "--seed", "3"])
     assert code == 0
     out = capsys.readouterr().out
-    assert f"output folder: {out_dir}" in out and "test accuracy" in out
+    assert f"output folder: {out_dir}" in out and "validation 10% (stratified)" in out
     assert {"best.safetensors", "last.safetensors", "metrics.json", "metrics.csv",
             "curves.png"} <= set(os.listdir(out_dir))
     log = json.loads((out_dir / "metrics.json").read_text())
@@ -60,11 +60,55 @@ def test_train_then_eval(tmp_path, capsys):
     assert config["model"] == "lenet" and config["arch"] == "lenet5" and config["limit"] == 256
     assert config["batch_size"] == 32 and config["seed"] == 3 and config["optimizer"] == "adam"
     assert config["data"] == "mnist-mini" and len(config["normalize"]) == 2
-    acc = log["history"][0]["val_acc"]
+    assert config["val_fraction"] == 0.1 and config["val_data"] is None
+    assert config["train_size"] == 256 and config["val_size"] == 1000
+    val, test = log["selected"], log["test"]
+    assert val["epoch"] == test["epoch"] == 1 and val["monitor"] == "val_acc"
+    assert val["val_acc"] == log["history"][0]["val_acc"] and test["n"] == 2000
+    assert ("done in " in out and f"best epoch 1 of 1, val accuracy {100 * val['val_acc']:.2f}%, "
+            f"test accuracy {100 * test['acc']:.2f}%; checkpoints" in out)
 
-    assert cli.main(["eval", str(out_dir / "last.safetensors")]) == 0
+    # eval: the explicit one-off test of a checkpoint gives the run's test figure
+    assert cli.main(["eval", str(out_dir / "best.safetensors")]) == 0
     out = capsys.readouterr().out
-    assert f"accuracy {100 * acc:.2f}%" in out and "mnist-mini" in out and "/2000)" in out
+    assert f"accuracy {100 * test['acc']:.2f}%" in out and "mnist-mini" in out and "/2000)" in out
+
+
+def test_train_without_validation_keeps_the_last_epoch(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    assert cli.main(["train", "mlp", "--epochs", "2", "--limit", "128", "--val-fraction", "0",
+                     "--out", str(out_dir), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "no validation, 2 epochs" in out and "no validation, last epoch 2 kept" in out
+    log = json.loads((out_dir / "metrics.json").read_text())
+    assert log["selected"] == {"epoch": 2, "monitor": None, "val_loss": None, "val_acc": None}
+    assert log["test"]["epoch"] == 2 and "val_acc" not in log["history"][0]
+    assert log["config"]["val_size"] == 0
+
+
+def test_train_with_separate_validation_data(tmp_path, capsys):
+    make_mnist_folder(tmp_path / "data" / "MNIST" / "raw", n_train=100, n_test=40, seed=0)
+    make_mnist_folder(tmp_path / "val", n_train=30, n_test=10, seed=1)
+    out_dir = tmp_path / "run"
+    assert cli.main(["train", "mlp", "--data", str(tmp_path / "data"), "--val-data",
+                     str(tmp_path / "val"), "--epochs", "2", "--patience", "1",
+                     "--out", str(out_dir), "--no-progress"]) == 0
+    assert f"validation {tmp_path / 'val'}, 2 epochs" in capsys.readouterr().out
+    log = json.loads((out_dir / "metrics.json").read_text())
+    config = log["config"]
+    assert config["val_data"] == str(tmp_path / "val") and config["val_fraction"] is None
+    assert config["train_size"] == 100 and config["val_size"] == 30 and log["test"]["n"] == 40
+
+
+def test_same_seed_same_run(tmp_path, capsys):
+    logs = []
+    for name in ("a", "b"):
+        assert cli.main(["train", "mlp", "--epochs", "2", "--limit", "128", "--seed", "7",
+                         "--out", str(tmp_path / name), "--no-progress"]) == 0
+        log = json.loads((tmp_path / name / "metrics.json").read_text())
+        logs.append([{k: v for k, v in h.items() if k not in ("time_s", "samples_per_s")}
+                     for h in log["history"]] + [log["selected"], log["test"]])
+    assert logs[0] == logs[1]
 
 
 def test_train_mlp_on_a_folder_with_sgd(tmp_path, capsys):
@@ -144,6 +188,12 @@ def test_summary_errors(capsys):
     (["train", "lenet", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
     (["train", "lenet", "--epochs", "0"], "expected a positive integer, got 0"),
     (["train", "lenet", "--device", "cuda"], "invalid choice: 'cuda'"),
+    (["train", "lenet", "--val-fraction", "1"], "expected a fraction 0 <= f < 1"),
+    (["train", "lenet", "--val-fraction", "-0.1"], "expected a fraction 0 <= f < 1"),
+    (["train", "lenet", "--val-fraction", "half"], "expected a fraction 0 <= f < 1"),
+    (["train", "lenet", "--val-fraction", "0", "--patience", "3"], "--patience needs validation"),
+    (["train", "lenet", "--val-fraction", "0.2", "--val-data", "fashion-mnist-mini"],
+     "--val-fraction and --val-data exclude each other"),
     (["eval", "/nonexistent/best.safetensors"], "does not exist"),
 ])
 def test_bad_arguments(argv, message, capsys):

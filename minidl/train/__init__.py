@@ -1,17 +1,21 @@
 """Layer 8: training loops, callbacks and task recipes (``minidl.train``).
 
-``fit(model, train_loader, val_loader, optimizer, loss_fn, epochs, ...)`` runs the epoch loop
-with a progress bar, evaluation, checkpoints (``best.safetensors`` / ``last.safetensors``),
-JSON + CSV metrics logs and a PNG of the curves; ``Trainer`` is the same as an object.
+``fit(model, train_loader, val_loader, optimizer, loss_fn, epochs, test_loader=...)`` runs
+the epoch loop with a progress bar, per-epoch validation, model selection on it
+(``best.safetensors`` / ``last.safetensors``), JSON + CSV metrics logs and a PNG of the
+curves, and evaluates the selected weights on the test set once at the end; ``Trainer`` is
+the same as an object. ``stratified_split`` carves a validation set out of training data.
 Recipes (``train_classifier``, ``evaluate_checkpoint``) back the ``minidl`` command.
 """
 from .callbacks import (Callback, ProgressBar, ModelCheckpoint, MetricsLogger,  # noqa: F401
                         PlotCurves, EarlyStopping)
+from .splits import stratified_split  # noqa: F401
 from .trainer import Trainer, fit, evaluate, load_checkpoint  # noqa: F401
 from . import recipes  # noqa: F401
 from .recipes import (Recipe, RECIPES, register_recipe, train_classifier,  # noqa: F401
                       evaluate_checkpoint)
 
 __all__ = ["Callback", "ProgressBar", "ModelCheckpoint", "MetricsLogger", "PlotCurves",
-           "EarlyStopping", "Trainer", "fit", "evaluate", "load_checkpoint", "Recipe",
-           "RECIPES", "register_recipe", "train_classifier", "evaluate_checkpoint"]
+           "EarlyStopping", "stratified_split", "Trainer", "fit", "evaluate",
+           "load_checkpoint", "Recipe", "RECIPES", "register_recipe", "train_classifier",
+           "evaluate_checkpoint"]

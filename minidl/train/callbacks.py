@@ -3,8 +3,11 @@
 Hooks (all optional): ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
 ``on_batch_end(trainer, batch, logs)`` with ``logs = {'loss', 'correct', 'n'}`` of that batch,
 ``on_epoch_end(trainer, epoch, logs)`` with the epoch's metrics (``train_loss``,
-``train_acc``, ``val_loss``, ``val_acc``, ``lr``, ``samples_per_s``, ``time_s``), and
-``on_fit_end(trainer)``. A callback stops training by setting ``trainer.should_stop = True``.
+``train_acc``, ``val_loss``, ``val_acc``, ``lr``, ``samples_per_s``, ``time_s``; the
+trainer's ``best_epoch`` already counts it), and ``on_fit_end(trainer)``, where
+``trainer.test_metrics`` holds the one test evaluation of the selected weights (None without
+a test set, or when training stopped on an error). A callback stops training by setting
+``trainer.should_stop = True``.
 """
 import csv
 import json
@@ -107,6 +110,24 @@ class ProgressBar(Callback):
         if self._tqdm is not None:
             self._tqdm.close()
             self._tqdm = None
+        if trainer.test_metrics is not None:
+            print(f"{selection_text(trainer)}: {format_test(trainer.test_metrics)}",
+                  file=self.file or sys.stdout, flush=True)
+
+
+def selection_text(trainer):
+    """``'selected epoch 12 (best val_acc)'``, or ``'last epoch 20 (no validation set)'``."""
+    if trainer.val_loader is None:
+        return f"last epoch {trainer.best_epoch} (no validation set)"
+    return f"selected epoch {trainer.best_epoch} (best {trainer.monitor})"
+
+
+def format_test(test):
+    """``'test_loss 0.0456  test_acc 98.45%'`` of a ``Trainer.test`` result."""
+    parts = [] if test["loss"] is None else [f"test_loss {test['loss']:.4f}"]
+    if test["acc"] is not None:
+        parts.append(f"test_acc {100 * test['acc']:.2f}%")
+    return "  ".join(parts)
 
 
 def _safe_len(obj):
@@ -126,14 +147,10 @@ class _Monitor:
         self.best = math.inf if mode == "min" else -math.inf
 
     def value(self, logs):
-        if self.monitor in logs and logs[self.monitor] is not None:
+        if logs.get(self.monitor) is not None:
             return logs[self.monitor]
-        # fall back to the training metric when there is no validation set
-        alt = self.monitor.replace("val_", "train_")
-        if alt in logs and logs[alt] is not None:
-            return logs[alt]
-        raise KeyError(f"metric {self.monitor!r} not found in the epoch's metrics "
-                       f"({', '.join(sorted(logs))})")
+        known = ", ".join(k for k in sorted(logs) if logs[k] is not None)
+        raise KeyError(f"metric {self.monitor!r} not found in the epoch's metrics ({known})")
 
     def improved(self, value):
         if self.mode == "min":
@@ -146,21 +163,17 @@ class _Monitor:
 
 
 class ModelCheckpoint(Callback):
-    """Save ``last.safetensors`` every epoch and ``best.safetensors`` when ``monitor`` improves.
+    """Save ``last.safetensors`` every epoch and ``best.safetensors`` at each epoch the
+    trainer selects (its best validation figure; every epoch when there is no validation set).
 
     A checkpoint holds the model's ``state_dict``, the optimizer's (and scheduler's) state,
     the epoch, its metrics, the metrics history and the run's ``config`` (see
     ``Trainer.checkpoint``); read it back with ``minidl.train.load_checkpoint``.
     """
 
-    def __init__(self, out_dir, monitor="val_acc", mode="max", save_last=True):
+    def __init__(self, out_dir, save_last=True):
         self.out_dir = out_dir
         self.save_last = save_last
-        self._monitor = _Monitor(monitor, mode)
-
-    @property
-    def best(self):
-        return self._monitor.best
 
     @property
     def best_path(self):
@@ -172,26 +185,25 @@ class ModelCheckpoint(Callback):
 
     def on_fit_start(self, trainer):
         os.makedirs(self.out_dir, exist_ok=True)
-        # resuming: the best so far is in the history
-        for logs in trainer.history:
-            try:
-                self._monitor.improved(self._monitor.value(logs))
-            except KeyError:
-                pass
 
     def on_epoch_end(self, trainer, epoch, logs):
         from ..serialization import save
         ckpt = trainer.checkpoint(epoch, logs)
         if self.save_last:
             save(ckpt, self.last_path)
-        if self._monitor.improved(self._monitor.value(logs)):
+        if trainer.best_epoch == epoch:
             save(ckpt, self.best_path)
 
 
 class MetricsLogger(Callback):
-    """Write the metrics history to ``metrics.json`` (with the config) and ``metrics.csv``.
+    """Write the run's metrics to ``metrics.json`` and the per-epoch ones to ``metrics.csv``.
 
-    Both files are rewritten after every epoch, so an interrupted run keeps its log.
+    ``metrics.json`` holds ``config``, ``history`` (per epoch: ``train_loss``, ``train_acc``,
+    ``val_loss``, ``val_acc``, ``lr``, ...), ``selected`` (``epoch``, ``monitor`` -- None
+    without a validation set, when the last epoch is the model -- and that epoch's
+    ``val_loss`` / ``val_acc``) and ``test`` (``epoch``, ``loss``, ``acc``, ``correct``,
+    ``n`` of the one test evaluation; None until training has ended). Both files are
+    rewritten after every epoch, so an interrupted run keeps its log.
     """
 
     def __init__(self, out_dir, json_name="metrics.json", csv_name="metrics.csv"):
@@ -203,9 +215,20 @@ class MetricsLogger(Callback):
         os.makedirs(self.out_dir, exist_ok=True)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        history = trainer.history
+        self.write(trainer)
+
+    def on_fit_end(self, trainer):
+        if trainer.history:
+            self.write(trainer)
+
+    def write(self, trainer):
+        history, best = trainer.history, trainer.best_metrics
+        selected = {"epoch": trainer.best_epoch,
+                    "monitor": None if trainer.val_loader is None else trainer.monitor,
+                    "val_loss": best.get("val_loss"), "val_acc": best.get("val_acc")}
         _atomic_write(self.json_path, json.dumps(
-            {"config": trainer.config, "history": history}, indent=2, default=_jsonable))
+            {"config": trainer.config, "history": history, "selected": selected,
+             "test": trainer.test_metrics}, indent=2, default=_jsonable))
         keys = []
         for row in history:
             keys += [k for k in row if k not in keys]
@@ -233,7 +256,11 @@ def _atomic_write(path, text):
 
 
 class PlotCurves(Callback):
-    """Draw loss and accuracy per epoch (train and validation) into ``curves.png``."""
+    """Draw loss and accuracy per epoch (train and validation) into ``curves.png``.
+
+    When training ends, the test figures of the selected weights are drawn as a star at
+    the selected epoch.
+    """
 
     def __init__(self, out_dir, name="curves.png", every_epoch=True):
         self.path = os.path.join(out_dir, name)
@@ -245,10 +272,10 @@ class PlotCurves(Callback):
             self.plot(trainer.history)
 
     def on_fit_end(self, trainer):
-        if not self.every_epoch and trainer.history:
-            self.plot(trainer.history)
+        if trainer.history and (not self.every_epoch or trainer.test_metrics is not None):
+            self.plot(trainer.history, trainer.test_metrics)
 
-    def plot(self, history):
+    def plot(self, history, test=None):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -263,6 +290,9 @@ class PlotCurves(Callback):
                 if any(v is not None for v in values):
                     ax.plot(epochs, [math.nan if v is None else v * scale for v in values],
                             style, label=split, markersize=3)
+            if test is not None and test.get(metric) is not None:
+                ax.plot([test["epoch"]], [test[metric] * scale], "*", color="tab:red",
+                        markersize=12, label=f"test (epoch {test['epoch']})")
             ax.set_xlabel("epoch")
             ax.set_ylabel(label)
             ax.grid(True, alpha=0.3)
@@ -275,13 +305,19 @@ class PlotCurves(Callback):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+    """Stop when ``monitor`` (a validation metric) has not improved by ``min_delta`` for
+    ``patience`` epochs."""
 
     def __init__(self, monitor="val_loss", patience=5, mode="min", min_delta=0.0):
         self._monitor = _Monitor(monitor, mode, min_delta)
         self.patience = patience
         self.wait = 0
         self.stopped_epoch = None
+
+    def on_fit_start(self, trainer):
+        if self._monitor.monitor.startswith("val_") and trainer.val_loader is None:
+            raise ValueError(f"early stopping watches {self._monitor.monitor!r}, which needs a "
+                             f"validation set: give the Trainer a val_loader")
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self._monitor.improved(self._monitor.value(logs)):

@@ -5,13 +5,19 @@ the data (classes, channels), and the default hyper-parameters. ``register_recip
 the command line lists whatever is registered. Image classification data is a bundled set
 by name (``mnist-mini``, ``fashion-mnist-mini``) or a folder holding MNIST-format IDX files.
 
+Protocol: a seeded, stratified ``val_fraction`` of the training split (or the training
+split of another data set, ``val_data``) is held out for validation; model selection and
+early stopping read it, and the test split is evaluated once, with the selected weights,
+after the last epoch (see ``Trainer``).
+
 Fast data path: a whole split is converted once into one float32 tensor N x 1 x H x W,
-scaled to [0, 1] and normalized with the training split's mean and standard deviation;
-the ``DataLoader`` over a ``TensorDataset`` then builds each batch with one fancy index.
-Augmentation (``augment``: ``crop``, ``flip``, ``crop+flip``, ``none`` or ``auto``) works
-on whole batches (``transforms.batch``): per sample it is ``RandomCrop(size, padding=2)``
-and ``RandomHorizontalFlip()``, but done with one strided gather per batch, never a
-per-image PIL call.
+scaled to [0, 1] and normalized with the training samples' mean and standard deviation;
+the ``DataLoader`` over a ``TensorDataset`` (or a ``Subset`` of it) then builds each batch
+with one fancy index. Augmentation (``augment``: ``crop``, ``flip``, ``crop+flip``,
+``none`` or ``auto``) works on whole batches (``transforms.batch``): per sample it is
+``RandomCrop(size, padding=2)`` and ``RandomHorizontalFlip()``, but done with one strided
+gather per batch, never a per-image PIL call. It wraps the training loader only, so the
+validation samples, although drawn from the training split, are seen as they are.
 
 Every model of the zoo (``minidl.vision.models``) has a recipe under its builder's name;
 for images of at most 64 x 64 pixels it builds the ``small_input=True`` variant with the
@@ -26,9 +32,10 @@ import numpy as np
 from .. import optim
 from ..backend import Generator, manual_seed
 from ..tensor import Tensor
-from ..utils.data import DataLoader, TensorDataset
+from ..utils.data import DataLoader, Subset, TensorDataset
 from ..vision import datasets, models, transforms
 from ..vision.transforms import batch as batch_transforms
+from .splits import stratified_split
 from .trainer import Trainer, evaluate, load_checkpoint
 
 __all__ = ["Recipe", "RECIPES", "register_recipe", "get_recipe", "open_image_data",
@@ -52,7 +59,8 @@ RECIPES = {}
 
 COMMON_DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "optimizer": "adam",
                    "momentum": 0.9, "weight_decay": 0.0, "scheduler": "cosine", "seed": 0,
-                   "augment": "none", "eval_batch_size": 1000}
+                   "augment": "none", "eval_batch_size": 1000, "val_fraction": 0.1,
+                   "val_data": None}
 
 
 def register_recipe(recipe):
@@ -160,34 +168,64 @@ def open_image_data(data, train=True):
                      f"holding MNIST-format IDX files; {data!r} is neither")
 
 
-def prepare_image_data(data, limit=None, seed=0, normalize=None):
-    """Train and test splits as normalized tensors, ready for ``TensorDataset``.
+def prepare_image_data(data, limit=None, seed=0, normalize=None, val_fraction=0.1,
+                       val_data=None):
+    """Training, validation and test sets of normalized image tensors.
 
-    ``limit`` keeps that many training samples (a seeded random choice). ``normalize`` is
-    ``(mean, std)``; by default they are computed from the training images used. Returns
-    ``(train, test, info)``: ``train`` / ``test`` are ``(images, targets)`` tensor pairs,
-    ``info`` holds ``classes``, ``num_classes``, ``in_channels``, ``in_features``,
-    ``image_size``, ``mean``, ``std``.
+    Validation: the training split of ``val_data`` when it is given; otherwise a seeded,
+    stratified ``val_fraction`` of ``data``'s training split (``stratified_split``), or none
+    when ``val_fraction`` is 0. ``limit`` then keeps that many of the remaining training
+    samples (a seeded random choice). ``normalize`` is ``(mean, std)``; by default they are
+    computed from the training samples kept (never the validation or test ones). Returns
+    ``(train, val, test, info)``: datasets of ``(image, target)`` (``val`` is None without
+    validation); ``info`` holds ``classes``, ``num_classes``, ``in_channels``,
+    ``in_features``, ``image_size``, ``mean``, ``std``, ``train_size``, ``val_size``.
     """
+    if val_data is not None and os.path.normpath(str(val_data)) == os.path.normpath(str(data)):
+        raise ValueError(f"the validation data {val_data} is the training data itself; name "
+                         f"another data set, or hold out a share with val_fraction")
     train_set, test_set = open_image_data(data, True), open_image_data(data, False)
     x, y = (t.numpy() for t in train_set.to_tensors())
+    train_idx, val_idx = np.arange(len(y)), None
+    if val_data is None and val_fraction:
+        train_idx, val_idx = stratified_split(y, val_fraction, seed)
     if limit is not None:
         if limit < 1:
             raise ValueError(f"limit must be a positive number of samples, got {limit}")
-        keep = np.sort(np.random.default_rng(seed).permutation(len(y))[:limit])
-        x, y = x[keep], y[keep]
+        train_idx = np.sort(np.random.default_rng(seed).permutation(train_idx)[:limit])
     if normalize is None:
-        normalize = (round(float(x.mean(dtype=np.float64)), 4),
-                     round(float(x.std(dtype=np.float64)), 4))
+        used = x[train_idx]
+        normalize = (round(float(used.mean(dtype=np.float64)), 4),
+                     round(float(used.std(dtype=np.float64)), 4))
+        del used
     mean, std = (float(v) for v in normalize)
     x -= np.float32(mean)
     x /= np.float32(std)
-    test = test_set.to_tensors(mean, std)
+    full = TensorDataset(Tensor(x), Tensor(y))
+    train = Subset(full, train_idx)
+    val = None if val_idx is None else Subset(full, val_idx)
+    if val_data is not None:
+        val = _separate_validation(val_data, len(train_set.classes), x.shape[1:], mean,
+                                   std)
+    test = TensorDataset(*test_set.to_tensors(mean, std))
     c, h, w = x.shape[1:]
     info = {"classes": list(train_set.classes), "num_classes": len(train_set.classes),
             "in_channels": c, "in_features": c * h * w, "image_size": [h, w],
-            "mean": mean, "std": std}
-    return (Tensor(x), Tensor(y)), test, info
+            "mean": mean, "std": std, "train_size": len(train),
+            "val_size": 0 if val is None else len(val)}
+    return train, val, test, info
+
+
+def _separate_validation(val_data, num_classes, image_shape, mean, std):
+    """The training split of ``val_data``, normalized like the training data, as validation."""
+    other = open_image_data(val_data, True)
+    xv, yv = other.to_tensors(mean, std)
+    if len(other.classes) != num_classes or tuple(xv.shape[1:]) != tuple(image_shape):
+        raise ValueError(f"validation data {val_data} ({len(other.classes)} classes, images "
+                         f"{' x '.join(map(str, xv.shape[1:]))}) does not match the training "
+                         f"data ({num_classes} classes, images "
+                         f"{' x '.join(map(str, image_shape))})")
+    return TensorDataset(xv, yv)
 
 
 # ------------------------------------------------------------------ augmentation
@@ -277,45 +315,56 @@ def resolve_config(model, **overrides):
     config = {**COMMON_DEFAULTS, **recipe.defaults, "model": model, "arch": recipe.arch,
               "data": "mnist-mini", "limit": None}
     config.update({k: v for k, v in overrides.items() if v is not None})
+    if config["val_data"] is not None:
+        config["val_fraction"] = None  # validation comes from val_data, none is carved
     return config
 
 
 def train_classifier(config, out_dir=None, progress=True, callbacks=None):
-    """Train ``config['model']`` on ``config['data']`` and evaluate on its test split.
+    """Train ``config['model']`` on ``config['data']``, select on validation, test once.
 
     ``config`` comes from ``resolve_config``. Writes checkpoints, logs and curves into
-    ``out_dir`` (when given). Returns a summary dict: ``test_acc`` (last epoch), ``best_acc``,
-    ``best_epoch``, ``time_s``, ``out_dir``, ``history``.
+    ``out_dir`` (when given). Returns a summary dict: ``best_epoch`` (the selected epoch:
+    best validation accuracy, or the last one without validation), ``epochs`` (run),
+    ``val_acc`` / ``val_loss`` (of the selected epoch; None without validation),
+    ``test_acc`` / ``test_loss`` (of the selected weights), ``time_s``, ``out_dir``,
+    ``history``, ``config``.
     """
     t0 = time.perf_counter()
     recipe = get_recipe(config["model"])
     seed = int(config["seed"])
     manual_seed(seed)
-    (x, y), (xt, yt), info = prepare_image_data(config["data"], config.get("limit"), seed)
+    train, val, test, info = prepare_image_data(
+        config["data"], config.get("limit"), seed, val_fraction=config.get("val_fraction") or 0,
+        val_data=config.get("val_data"))
     augment = resolve_augment(config.get("augment", "none"), config["data"])
     config = {**config, "normalize": [info["mean"], info["std"]], "classes": info["classes"],
-              "model_kwargs": recipe.model_kwargs(info), "augment": augment}
+              "model_kwargs": recipe.model_kwargs(info), "augment": augment,
+              "train_size": info["train_size"], "val_size": info["val_size"]}
     model = models.get_model(recipe.arch, **config["model_kwargs"])
     optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"],
                                 config["momentum"], config["weight_decay"])
     scheduler = build_scheduler(config["scheduler"], optimizer, config["epochs"])
-    loader = DataLoader(TensorDataset(x, y), batch_size=config["batch_size"], shuffle=True,
+    loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True,
                         generator=Generator().manual_seed(seed))
     # crops pad with the value a black pixel has after normalization
     batch_augment = build_augment(augment, info["image_size"], -info["mean"] / info["std"], seed)
     if batch_augment is not None:
         loader = _AugmentedLoader(loader, batch_augment)
-    test_loader = DataLoader(TensorDataset(xt, yt),
-                             batch_size=int(config.get("eval_batch_size") or 1000))
-    trainer = Trainer(model, optimizer, train_loader=loader, val_loader=test_loader,
+    eval_batch = int(config.get("eval_batch_size") or 1000)
+    trainer = Trainer(model, optimizer, train_loader=loader,
+                      val_loader=None if val is None else DataLoader(val, batch_size=eval_batch),
+                      test_loader=DataLoader(test, batch_size=eval_batch),
                       scheduler=scheduler, callbacks=callbacks, out_dir=out_dir,
                       progress=progress, config=config,
                       early_stopping_patience=config.get("patience"))
     history = trainer.fit(config["epochs"])
-    best = max(history, key=lambda r: r["val_acc"])
-    return {"test_acc": history[-1]["val_acc"], "best_acc": best["val_acc"],
-            "best_epoch": best["epoch"], "time_s": time.perf_counter() - t0,
-            "out_dir": out_dir, "history": history, "config": config}
+    best, tested = trainer.best_metrics, trainer.test_metrics
+    return {"best_epoch": trainer.best_epoch, "epochs": trainer.epoch,
+            "val_acc": best.get("val_acc"), "val_loss": best.get("val_loss"),
+            "test_acc": tested["acc"], "test_loss": tested["loss"],
+            "time_s": time.perf_counter() - t0, "out_dir": out_dir, "history": history,
+            "config": config}
 
 
 def evaluate_checkpoint(path, data=None, batch_size=1000):

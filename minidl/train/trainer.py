@@ -2,17 +2,21 @@
 
 One epoch: for every ``(input, target)`` batch of ``train_loader``: forward, loss, backward,
 optimizer step (and the scheduler when it steps per batch); then evaluation on
-``val_loader`` (loss and accuracy), the scheduler's epoch step, and the callbacks (progress,
-checkpoints, logs, plots, early stopping). Accuracy is counted when the model returns class
-scores ``N x C`` for integer targets ``N``.
+``val_loader`` (loss and accuracy), the scheduler's epoch step, model selection, and the
+callbacks (progress, checkpoints, logs, plots, early stopping). Accuracy is counted when the
+model returns class scores ``N x C`` for integer targets ``N``.
+
+Protocol: selection, early stopping and ``ReduceLROnPlateau`` read the validation figures
+only; ``test_loader`` is evaluated once, after the last epoch, with the selected weights.
 """
+import os
 import time
 
 import numpy as np
 
 from ..autograd import no_grad
 from .callbacks import (Callback, EarlyStopping, MetricsLogger, ModelCheckpoint,  # noqa: F401
-                        PlotCurves, ProgressBar)
+                        PlotCurves, ProgressBar, _Monitor)
 
 __all__ = ["Trainer", "fit", "evaluate", "load_checkpoint"]
 
@@ -65,20 +69,33 @@ def evaluate(model, loader, loss_fn=None):
 
 
 class Trainer:
-    """Trains ``model`` with ``optimizer`` on ``train_loader``, evaluating on ``val_loader``.
+    """Trains ``model`` with ``optimizer`` on ``train_loader``, selecting on ``val_loader``.
 
-    ``loss_fn`` defaults to ``nn.CrossEntropyLoss()``. ``scheduler`` steps once per epoch
-    (``scheduler_interval='step'``: after every optimizer step; ``ReduceLROnPlateau`` gets the
-    validation loss). With ``out_dir`` the default callbacks write ``last.safetensors`` /
-    ``best.safetensors`` (best validation accuracy), ``metrics.json`` / ``metrics.csv`` and
-    ``curves.png`` there; ``progress`` shows a tqdm bar (False: one summary line per epoch,
-    None: silent). ``config`` (a JSON-able dict) is stored in checkpoints and logs so that a
-    run can be rebuilt from them. ``history`` holds one metrics dict per finished epoch.
+    ``loss_fn`` defaults to ``nn.CrossEntropyLoss()``. After every epoch the model is
+    evaluated on ``val_loader``; the epoch where ``monitor`` is best is the selected one
+    (``best_epoch``, the first of equals; its weights are kept and written to
+    ``best.safetensors``). ``monitor`` defaults to ``'val_acc'`` (largest wins) when the
+    model returns class scores, else ``'val_loss'`` (smallest wins); ``mode`` (``'max'`` /
+    ``'min'``) defaults to ``'max'`` for names ending in ``_acc``. Without ``val_loader``
+    nothing is selected: the last epoch is the model, and early stopping and
+    ``ReduceLROnPlateau`` (which read the validation loss) are refused.
+
+    ``test_loader`` is not touched while training: when ``fit`` ends, the selected weights
+    are evaluated on it once (``test_metrics``) and the model gets its last-epoch weights
+    back (``best_state()`` returns the selected ones).
+
+    ``scheduler`` steps once per epoch (``scheduler_interval='step'``: after every optimizer
+    step). With ``out_dir`` the default callbacks write ``last.safetensors`` /
+    ``best.safetensors``, ``metrics.json`` / ``metrics.csv`` and ``curves.png`` there;
+    ``progress`` shows a tqdm bar (False: one summary line per epoch, None: silent).
+    ``config`` (a JSON-able dict) is stored in checkpoints and logs so that a run can be
+    rebuilt from them. ``history`` holds one metrics dict per finished epoch.
     """
 
     def __init__(self, model, optimizer, loss_fn=None, train_loader=None, val_loader=None,
                  scheduler=None, callbacks=None, out_dir=None, progress=True, config=None,
-                 scheduler_interval="epoch", early_stopping_patience=None):
+                 scheduler_interval="epoch", early_stopping_patience=None, test_loader=None,
+                 monitor=None, mode=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
@@ -87,13 +104,19 @@ class Trainer:
             loss_fn = CrossEntropyLoss()
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.train_loader, self.val_loader = train_loader, val_loader
+        self.test_loader = test_loader
         self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
+        self.monitor, self.mode = monitor, mode
         self.out_dir = out_dir
         self.config = dict(config or {})
         self.history = []
         self.epoch = 0          # the last finished epoch
         self.epochs = 0         # the epoch fit() runs up to
+        self.best_epoch = None  # the selected epoch
+        self.test_metrics = None
         self.should_stop = False
+        self._selection = None
+        self._best_state = None
         cbs = []
         if progress is not None:
             cbs.append(ProgressBar(bar=bool(progress)))
@@ -114,25 +137,36 @@ class Trainer:
 
     # ---------------------------------------------------------------- loop
     def fit(self, epochs):
-        """Train until epoch ``epochs`` (counting epochs already done when resumed)."""
+        """Train until epoch ``epochs`` (counting epochs already done when resumed), then
+        evaluate the selected weights on ``test_loader`` once; returns ``history``."""
         if self.train_loader is None:
             raise ValueError("Trainer.fit needs a train_loader")
+        from ..optim.lr_scheduler import ReduceLROnPlateau
+        if isinstance(self.scheduler, ReduceLROnPlateau) and self.val_loader is None:
+            raise ValueError("ReduceLROnPlateau watches the validation loss; give the Trainer "
+                             "a val_loader")
         self.epochs = int(epochs)
         self.should_stop = False
+        self.test_metrics = None
         self._call("on_fit_start")
         try:
             while self.epoch < self.epochs and not self.should_stop:
                 epoch = self.epoch + 1
                 self._call("on_epoch_start", epoch)
-                logs = self.train_epoch()
+                train = self.train_epoch()
+                logs = {"epoch": epoch, "train_loss": train.pop("train_loss"),
+                        "train_acc": train.pop("train_acc")}
                 if self.val_loader is not None:
                     val = evaluate(self.model, self.val_loader, self.loss_fn)
                     logs["val_loss"], logs["val_acc"] = val["loss"], val["acc"]
+                logs.update(train)
                 self._scheduler_epoch_step(logs)
-                logs = {"epoch": epoch, **logs}
                 self.epoch = epoch
                 self.history.append(logs)
+                self._select(epoch, logs)
                 self._call("on_epoch_end", epoch, logs)
+            if self.test_loader is not None and self.history:
+                self.test_metrics = self.test()
         finally:
             self._call("on_fit_end")
         return self.history
@@ -174,10 +208,57 @@ class Trainer:
             return
         from ..optim.lr_scheduler import ReduceLROnPlateau
         if isinstance(s, ReduceLROnPlateau):
-            metric = logs.get("val_loss")
-            s.step(logs["train_loss"] if metric is None else metric)
+            s.step(logs["val_loss"])
         else:
             s.step()
+
+    # ------------------------------------------------------------ selection
+    def _select(self, epoch, logs, keep_weights=True):
+        """Make ``epoch`` the selected one when its validation figure is the best so far."""
+        if self.val_loader is None:
+            self.best_epoch = epoch  # no validation, no selection: the last epoch is the model
+            return
+        if self._selection is None:
+            monitor = self.monitor or ("val_acc" if logs.get("val_acc") is not None
+                                       else "val_loss")
+            mode = self.mode or ("max" if monitor.endswith("_acc") else "min")
+            self._selection = _Monitor(monitor, mode)
+            self.monitor, self.mode = monitor, mode
+        if self._selection.improved(self._selection.value(logs)):
+            self.best_epoch = epoch
+            self._best_state = _copy_state(self.model) if keep_weights else None
+
+    @property
+    def best_metrics(self):
+        """The metrics of the selected epoch (None before the first epoch)."""
+        return next((row for row in self.history if row["epoch"] == self.best_epoch), None)
+
+    def best_state(self):
+        """A ``state_dict`` of the selected weights."""
+        if self.best_epoch == self.epoch:
+            return _copy_state(self.model)
+        if self._best_state is None:
+            raise RuntimeError(f"the weights of the selected epoch {self.best_epoch} are not "
+                               f"in memory: resuming found no best.safetensors of that epoch")
+        return self._best_state
+
+    def test(self):
+        """Evaluate the selected weights on ``test_loader``; the model keeps its own weights.
+
+        Returns ``evaluate``'s dict plus ``epoch``, the selected epoch.
+        """
+        if self.test_loader is None or not self.history:
+            raise ValueError("Trainer.test needs a test_loader and a finished epoch")
+        last = None
+        if self.best_epoch != self.epoch:
+            best, last = self.best_state(), _copy_state(self.model)
+            self.model.load_state_dict(best)
+        try:
+            result = evaluate(self.model, self.test_loader, self.loss_fn)
+        finally:
+            if last is not None:
+                self.model.load_state_dict(last)
+        return {"epoch": self.best_epoch, **result}
 
     # ---------------------------------------------------------- checkpoints
     def checkpoint(self, epoch=None, metrics=None):
@@ -199,13 +280,29 @@ class Trainer:
         save(self.checkpoint(), path)
 
     def resume(self, path):
-        """Restore model, optimizer, scheduler, epoch count and history from a checkpoint."""
+        """Restore model, optimizer, scheduler, epoch count and history from a checkpoint.
+
+        The selection is replayed from the history; when an earlier epoch is the selected
+        one, its weights are read from the ``best.safetensors`` beside ``path``.
+        """
         ckpt = load_checkpoint(path, self.model, self.optimizer, self.scheduler)
         self.epoch = int(ckpt["epoch"])
         self.history = list(ckpt.get("history", []))
         if not self.config:
             self.config = dict(ckpt.get("config") or {})
+        self._selection, self._best_state, self.best_epoch = None, None, None
+        for row in self.history:
+            self._select(row["epoch"], row, keep_weights=False)
+        best_path = os.path.join(os.path.dirname(os.fspath(path)), "best.safetensors")
+        if self.best_epoch != self.epoch and os.path.isfile(best_path):
+            best = load_checkpoint(best_path)
+            if best.get("epoch") == self.best_epoch:
+                self._best_state = best["model"]
         return ckpt
+
+
+def _copy_state(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def load_checkpoint(path, model=None, optimizer=None, scheduler=None):
@@ -229,19 +326,26 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None):
     return ckpt
 
 
-def fit(model, train_loader, val_loader=None, optimizer=None, loss_fn=None, epochs=1,
-        scheduler=None, callbacks=None, out_dir=None, *, progress=True, config=None,
-        resume=None, scheduler_interval="epoch", early_stopping_patience=None):
-    """Train ``model`` for ``epochs`` epochs and return the metrics history (see ``Trainer``).
 
-    ``optimizer`` defaults to ``optim.Adam(model.parameters())``; ``resume`` is the path of a
-    checkpoint to continue from (its epochs count towards ``epochs``).
+def fit(model, train_loader, val_loader=None, optimizer=None, loss_fn=None, epochs=1,
+        scheduler=None, callbacks=None, out_dir=None, *, test_loader=None, progress=True,
+        config=None, resume=None, scheduler_interval="epoch", early_stopping_patience=None,
+        monitor=None, mode=None):
+    """Train ``model`` for ``epochs`` epochs and return the ``Trainer`` (see there).
+
+    Selection uses ``val_loader``; ``test_loader`` is evaluated once at the end with the
+    selected weights. The trainer holds ``history`` (per-epoch train / validation metrics),
+    ``best_epoch``, ``best_metrics`` and ``test_metrics``. ``optimizer`` defaults to
+    ``optim.Adam(model.parameters())``; ``resume`` is the path of a checkpoint to continue
+    from (its epochs count towards ``epochs``).
     """
     if optimizer is None:
         from ..optim import Adam
         optimizer = Adam(model.parameters())
     trainer = Trainer(model, optimizer, loss_fn, train_loader, val_loader, scheduler, callbacks,
-                      out_dir, progress, config, scheduler_interval, early_stopping_patience)
+                      out_dir, progress, config, scheduler_interval, early_stopping_patience,
+                      test_loader, monitor, mode)
     if resume is not None:
         trainer.resume(resume)
-    return trainer.fit(epochs)
+    trainer.fit(epochs)
+    return trainer
