@@ -5,11 +5,15 @@ Tensor methods it provides (``TENSOR_METHODS``) and the names it adds to
 ``minidl.nn.functional`` (``FUNCTIONAL``). Importing this package installs the methods.
 """
 from ..tensor import Tensor
-from . import (elementwise, reduce, extrema, vector_norm, shape, linalg, einsum, conv, norm,
+from . import (elementwise, reduce, extrema, vector_norm, view, permute, expand, join, split,
+               flip_roll, diagonal, indexing, masked, gather, sort, pad, embedding,
+               linalg, einsum, conv, norm,
                cross_entropy, loss, activation, rectifiers, smooth_activations, shrink, dropout,
                image)
 
-FAMILIES = (elementwise, reduce, extrema, vector_norm, shape, linalg, einsum, conv, norm,
+FAMILIES = (elementwise, reduce, extrema, vector_norm, view, permute, expand, join, split,
+            flip_roll, diagonal, indexing, masked, gather, sort, pad, embedding,
+            linalg, einsum, conv, norm,
             cross_entropy, loss, activation, rectifiers, smooth_activations, shrink, dropout, image)
 
 for _family in FAMILIES:
