@@ -28,6 +28,8 @@ from .ops.embedding import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.einsum import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
+from .ops.pool import *  # noqa: F401,F403
+from .ops.adaptive_pool import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.cross_entropy import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
@@ -36,7 +38,9 @@ from .ops.rectifiers import *  # noqa: F401,F403
 from .ops.smooth_activations import *  # noqa: F401,F403
 from .ops.shrink import *  # noqa: F401,F403
 from .ops.dropout import *  # noqa: F401,F403
-from .ops.image import *  # noqa: F401,F403
+from .ops.interpolate import *  # noqa: F401,F403
+from .ops.pixel_shuffle import *  # noqa: F401,F403
+from .ops.unpool import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
 from .utils.summary import summary  # noqa: F401,E402
 from . import autograd, nn, optim, utils, vision  # noqa: F401,E402

@@ -7,14 +7,16 @@ Tensor methods it provides (``TENSOR_METHODS``) and the names it adds to
 from ..tensor import Tensor
 from . import (elementwise, reduce, extrema, vector_norm, view, permute, expand, join, split,
                flip_roll, diagonal, indexing, masked, gather, sort, pad, embedding,
-               linalg, einsum, conv, norm,
-               cross_entropy, loss, activation, rectifiers, smooth_activations, shrink, dropout,
-               image)
+               linalg, einsum, conv, pool,
+               adaptive_pool, norm, cross_entropy, loss, activation, rectifiers, smooth_activations,
+               shrink, dropout, interpolate, pixel_shuffle, unpool)
+from . import conv_reference  # noqa: F401  (the textbook conv2d the fast one is tested against)
 
 FAMILIES = (elementwise, reduce, extrema, vector_norm, view, permute, expand, join, split,
             flip_roll, diagonal, indexing, masked, gather, sort, pad, embedding,
-            linalg, einsum, conv, norm,
-            cross_entropy, loss, activation, rectifiers, smooth_activations, shrink, dropout, image)
+            linalg, einsum, conv, pool,
+            adaptive_pool, norm, cross_entropy, loss, activation, rectifiers, smooth_activations,
+            shrink, dropout, interpolate, pixel_shuffle, unpool)
 
 for _family in FAMILIES:
     for _name, _fn in _family.TENSOR_METHODS.items():

@@ -1,21 +1,27 @@
-"""Normalisation: fused batch / layer / group / instance norm and RMS norm.
+"""Normalisation: fused batch / layer / group / instance norm, RMS norm, local response norm.
 
 The four mean/variance norms share one kernel, ``Normalize``: statistics over some axes of
 x, then an affine map whose weight broadcasts along other axes. They differ only in the
 axes (batch norm: all but the channel axis; layer norm: the trailing ones; instance norm:
 the spatial ones; group norm: channels-in-group and spatial, after a free reshape).
+RMS norm and AlexNet's local response norm (each channel over its neighbours' energy)
+have kernels of their own.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Kernel
 from ._util import check_tensor
+from .window import is_int
 
 # torch.batch_norm / torch.instance_norm take their arguments in another order than the
 # functional forms, so only the names whose top-level signatures agree are exported there.
 __all__ = ["layer_norm", "group_norm", "rms_norm"]
 
 TENSOR_METHODS = {}
-FUNCTIONAL = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"]
+FUNCTIONAL = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
+              "local_response_norm"]
 
 
 class Normalize(Kernel):
@@ -29,6 +35,15 @@ class Normalize(Kernel):
     (for fixed statistics dx = invstd * gw);  dw = sum(g * xhat), db = sum(g) over the axes
     w is broadcast along. When w is constant over ``axes`` (batch / instance norm) the two
     sums are w * sum(g) and w * sum(g * xhat): the same sums db and dw need.
+
+    Batch norm, as the code computes it: x viewed (N, C, H*W), per channel the statistics
+    run over its m = N*H*W values (``axes`` (0, 2)), gamma = w, beta = b, and with
+        x_hat = (x - mu) / sqrt(var + eps)      (mu, var: the batch mean, biased variance)
+        dL/dx     = (gamma / sqrt(var + eps)) * (g - mean(g) - x_hat * mean(g * x_hat))
+        dL/dgamma = sum(g * x_hat)      dL/dbeta = sum(g)       (means and sums over the m)
+    In eval mode mu and var are the running statistics, constants of x, so
+        dL/dx = (gamma / sqrt(running_var + eps)) * g
+    and dL/dgamma, dL/dbeta are as above with x_hat from the running statistics.
     """
 
     @staticmethod
@@ -306,3 +321,60 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     axes = tuple(range(input.ndim - k, input.ndim))
     return RMSNorm.apply(input, weight, axes=axes, eps=float(eps))
 
+
+# ------------------------------------------------------------------------ local response norm
+def _channel_window_sum(a, before, after):
+    """s[:, c] = sum of a[:, c - before .. c + after] along axis 1 (out-of-range taps are 0);
+    one shifted add per window offset."""
+    n, c, m = a.shape
+    padded = np.zeros((n, c + before + after, m), a.dtype)
+    padded[:, before:before + c] = a
+    s = padded[:, :c].copy()
+    for t in range(1, before + after + 1):
+        s += padded[:, t:t + c]
+    return s
+
+
+class LocalResponseNorm(Kernel):
+    """y = x d^-beta with d = k + alpha / size * sum_{c' in window(c)} x_{c'}^2, the window
+    running over channels [c - size // 2, c + (size - 1) // 2] (AlexNet's LRN)."""
+
+    @staticmethod
+    def forward(ctx, x, *, size, alpha, beta, k):
+        x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+        d = _channel_window_sum(x3 * x3, size // 2, (size - 1) // 2)
+        d *= alpha / size
+        d += k
+        scale = d ** -beta
+        ctx.save_for_backward(x3, d, scale)
+        ctx.attrs = (size, alpha, beta, x.shape)
+        return (x3 * scale).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        """dx_c = g_c d_c^-beta - 2 alpha beta / size * x_c * sum_{j: c in window(j)}
+        g_j x_j d_j^(-beta-1): the second sum runs over the mirrored window."""
+        x3, d, scale = ctx.saved_tensors
+        size, alpha, beta, shape = ctx.attrs
+        g3 = g.reshape(x3.shape)
+        back = _channel_window_sum(g3 * x3 * scale / d, (size - 1) // 2, size // 2)
+        dx = g3 * scale
+        dx -= (2.0 * alpha * beta / size) * x3 * back
+        return dx.reshape(shape)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Normalise each channel by its neighbours' energy: x / (k + alpha/size * sum x^2)^beta
+    over ``size`` neighbouring channels (dim 1) of a (N, C, *) input."""
+    check_tensor(input, "local_response_norm")
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
+                         f"dimensions)")
+    if not is_int(size) or size <= 0:
+        raise RuntimeError(f"local_response_norm(): size (the number of neighbouring channels) "
+                           f"must be a positive int, but got {size!r}")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f"local_response_norm(): expected a floating point input, "
+                                  f"got {input.dtype}")
+    return LocalResponseNorm.apply(input, size=int(size), alpha=float(alpha), beta=float(beta),
+                                   k=float(k))

@@ -1,33 +1,30 @@
-"""Pooling over 1, 2 or 3 spatial dimensions: max, average and their adaptive forms.
+"""Max and average pooling over 1, 2 or 3 spatial dimensions.
 
-Every pooling op reads the same strided *window view* as convolution (``conv.window_view``:
+Every pooling op reads the same strided *window view* as convolution (``window.window_view``:
 shape (N, C, *O, *K), no copy) and reduces over the kernel offsets j with one vectorised
 pass per offset, so no loop ever runs over pixels, channels or batch elements:
 
     max:  y[o] = max_j xp[o*s + j*d]          dx[o*s + j*d] += dy[o]  for j = argmax (first)
     avg:  y[o] = sum_j xp[o*s + j] / div[o]   dx[o*s + j]   += dy[o] / div[o]  for every j
 
-The backward passes put each offset's share back with ``conv.scatter_windows``. When
-windows tile the input (kernel == stride, no padding) the view is just a reshape of the
-input and the shares are written, not added; one window per plane is a plain sum.
-Adaptive pooling uses torch's bins [floor(o*S/O), ceil((o+1)*S/O)): when S is a multiple
-of O they are ordinary windows, otherwise the average is a product with a small averaging
-matrix per axis and the maximum gathers the (ragged) bins with fancy indexing.
+with out = floor((S + 2p - d (k - 1) - 1) / s) + 1 windows per axis (ceil with
+``ceil_mode``). The backward passes put each offset's share back with
+``window.scatter_windows``. When windows tile the input (kernel == stride, no padding) the
+view is just a reshape of the input and the shares are written, not added; one window per
+plane is a plain sum. Adaptive pooling is in ``adaptive_pool``.
 """
 
 import numpy as np
 
 from ..autograd import Kernel
 from ._util import check_tensor
-from .conv import (crop_index, fmt_size, is_int, ntuple, offsets, out_size, pad_spatial,
-                   scatter_windows, window_view)
+from .window import (crop_index, fmt_size, is_int, ntuple, offsets, out_size, pad_spatial,
+                     padded_sizes, scatter_windows, window_view)
 
-__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d"]
 
 TENSOR_METHODS = {}
-FUNCTIONAL = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-              "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-              "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"]
+FUNCTIONAL = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"]
 
 
 # ------------------------------------------------------------------------ helpers
@@ -42,7 +39,7 @@ def _pool_pads(sizes, kernel, stride, dilation, padding, out):
                  for sz, k, s, d, p, o in zip(sizes, kernel, stride, dilation, padding, out))
 
 
-def _max_offsets(view, n, with_index=True):
+def max_offsets(view, n, with_index=True):
     """Max over the last n axes of ``view`` and the (row-major) offset of the first max.
 
     Like torch, ties go to the first maximum and a NaN beats everything (the last NaN).
@@ -70,7 +67,7 @@ def _max_offsets(view, n, with_index=True):
     return m, idx
 
 
-def _unravel(idx, shape):
+def unravel(idx, shape):
     """Per-axis offsets of row-major flat offsets ``idx`` into ``shape``."""
     out = []
     for k in reversed(shape):
@@ -79,7 +76,7 @@ def _unravel(idx, shape):
     return out[::-1]
 
 
-def _flat_plane_index(coords, sizes):
+def flat_plane_index(coords, sizes):
     """Row-major flat index into an input plane of ``sizes`` from per-axis coordinates."""
     flat = np.zeros(np.broadcast_shapes(*[c.shape for c in coords]), np.int64)
     for c, s in zip(coords, sizes):
@@ -87,12 +84,12 @@ def _flat_plane_index(coords, sizes):
     return flat
 
 
-def _axis_shape(i, n, length):
+def axis_shape(i, n, length):
     """Shape that places a 1-D array of ``length`` on spatial axis i of n."""
     return tuple(length if a == i else 1 for a in range(n))
 
 
-def _check_pool_input(fn, n, x):
+def check_pool_input(fn, n, x):
     if x.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"{fn}(): Expected {n + 1}D or {n + 2}D (batch mode) tensor for input, "
                            f"but got input of size: {fmt_size(x.shape)}")
@@ -106,7 +103,7 @@ def _check_pool_input(fn, n, x):
 def _pool_args(fn, n, x, kernel_size, stride, padding, dilation, ceil_mode, max_pool):
     """Validate torch's pooling arguments; return (kernel, stride, padding, dilation, out)."""
     check_tensor(x, fn)
-    _check_pool_input(fn, n, x)
+    check_pool_input(fn, n, x)
     kernel = ntuple(kernel_size, n, "kernel_size", fn, low=1)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
         else ntuple(stride, n, "stride", fn, low=1)
@@ -140,9 +137,9 @@ class MaxPoolNd(Kernel):
         pads = _pool_pads(sizes, kernel, stride, dilation, padding, out)
         low = _lowest(x.dtype)
         xp = pad_spatial(x, pads, low)
-        m, idx = _max_offsets(window_view(xp, kernel, stride, dilation, out), n,
+        m, idx = max_offsets(window_view(xp, kernel, stride, dilation, out), n,
                               with_index=return_indices or ctx.needs_input_grad[0])
-        starts = [(np.arange(o) * s - p).reshape(_axis_shape(i, n, o))
+        starts = [(np.arange(o) * s - p).reshape(axis_shape(i, n, o))
                   for i, (o, s, p) in enumerate(zip(out, stride, padding))]
         if idx is not None and any(lo or hi for lo, hi in pads):
             # A window holding only -inf: torch reports its first real element, not padding.
@@ -150,14 +147,14 @@ class MaxPoolNd(Kernel):
             if lost.any():
                 first = [np.maximum(-st, 0) // d + (np.maximum(-st, 0) % d > 0)
                          for st, d in zip(starts, dilation)]
-                np.copyto(idx, _flat_plane_index(first, kernel).astype(idx.dtype), where=lost)
+                np.copyto(idx, flat_plane_index(first, kernel).astype(idx.dtype), where=lost)
         ctx.save_for_backward(idx)
         ctx.geom = (x.shape, pads, kernel, stride, dilation, out)
         if not return_indices:
             return m
-        coords = [st + a * d for st, a, d in zip(starts, _unravel(idx.astype(np.int64), kernel),
+        coords = [st + a * d for st, a, d in zip(starts, unravel(idx.astype(np.int64), kernel),
                                                   dilation)]
-        return m, _flat_plane_index(coords, sizes)
+        return m, flat_plane_index(coords, sizes)
 
     @staticmethod
     def backward(ctx, g, g_indices=None):
@@ -165,7 +162,7 @@ class MaxPoolNd(Kernel):
         idx, = ctx.saved_tensors
         x_shape, pads, kernel, stride, dilation, out = ctx.geom
         n = len(kernel)
-        padded = x_shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[-n:], pads))
+        padded = x_shape[:-n] + padded_sizes(x_shape, pads)
         hit = np.empty(idx.shape, bool)
         dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, dilation, out,
                               lambda t, j, buf: np.multiply(g, np.equal(idx, t, out=hit), out=buf))
@@ -232,7 +229,7 @@ class AvgPoolNd(Kernel):
         gd = g / divisor
         if _is_global(x_shape, kernel, out, pads):
             return np.array(np.broadcast_to(gd, x_shape))
-        padded = x_shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[-n:], pads))
+        padded = x_shape[:-n] + padded_sizes(x_shape, pads)
         dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, (1,) * n, out,
                               lambda t, j, buf: gd)
         return dxp[crop_index(x_shape[-n:], pads)]
@@ -254,7 +251,7 @@ def _avg_divisor(sizes, kernel, stride, padding, out, count_include_pad, divisor
         end = np.minimum(start + k, sz + p)
         count = end - start if count_include_pad else \
             np.minimum(end, sz) - np.maximum(start, 0)
-        div = div * count.reshape(_axis_shape(i, len(out), o))
+        div = div * count.reshape(axis_shape(i, len(out), o))
     if (div == div.flat[0]).all():
         return float(div.flat[0])
     return div.astype(dtype if dtype.kind == "f" else np.float64)
@@ -297,155 +294,3 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override)
 
-
-# ------------------------------------------------------------------------ adaptive pooling
-def _adaptive_args(fn, n, x, output_size):
-    check_tensor(x, fn)
-    _check_pool_input(fn, n, x)
-    if x._data.dtype.kind != "f":
-        raise NotImplementedError(f"{fn}(): not implemented for dtype {x.dtype.name}")
-    sizes = tuple(x.shape[-n:])
-    if is_int(output_size):
-        output_size = (int(output_size),) * n
-    if not isinstance(output_size, (tuple, list)) or len(output_size) != n or not all(
-            o is None or is_int(o) for o in output_size):
-        raise RuntimeError(f"{fn}(): output_size must be an int or a tuple of {n} ints "
-                           f"(None keeps the input size), but got output_size={output_size!r}")
-    out = tuple(s if o is None else int(o) for s, o in zip(sizes, output_size))
-    if min(out) < 0:
-        raise RuntimeError(f"{fn}(): output_size must be non-negative, got {list(out)}")
-    return sizes, out
-
-
-def _bins(size, o):
-    """torch's adaptive bins along one axis: [floor(i*S/O), ceil((i+1)*S/O)) for i < O."""
-    i = np.arange(o)
-    return (i * size) // o, -((-(i + 1) * size) // o)
-
-
-def _tiles(sizes, out):
-    """True when every axis splits into equal bins (adaptive == ordinary pooling)."""
-    return all(o > 0 and s % o == 0 for s, o in zip(sizes, out))
-
-
-class AdaptiveAvgPoolNd(Kernel):
-    """y = x averaged over ragged bins: one small averaging matrix A per axis, y = A x."""
-
-    @staticmethod
-    def forward(ctx, x, *, out):
-        n = len(out)
-        mats = []
-        for s, o in zip(x.shape[-n:], out):
-            start, end = _bins(s, o)
-            pos = np.arange(s)
-            inside = (pos >= start[:, None]) & (pos < end[:, None])
-            mats.append((inside / (end - start)[:, None]).astype(x.dtype))   # (O, S)
-        ctx.mats = mats
-        return _apply_per_axis(x, mats)
-
-    @staticmethod
-    def backward(ctx, g):
-        """dx = A^T dy along every axis."""
-        return _apply_per_axis(g, [a.T for a in ctx.mats])
-
-
-def _apply_per_axis(x, mats):
-    """Contract spatial axis i of ``x`` with mats[i] (O_i, S_i): one GEMM per axis."""
-    n = len(mats)
-    for i, a in enumerate(mats):
-        ax = x.ndim - n + i
-        x = np.moveaxis(np.tensordot(x, a, axes=([ax], [1])), -1, ax)
-    return np.ascontiguousarray(x)
-
-
-class AdaptiveMaxPoolNd(Kernel):
-    """y = max over ragged bins, gathered with fancy indexing; dy flows to each argmax."""
-
-    @staticmethod
-    def forward(ctx, x, *, out):
-        n = len(out)
-        sizes = x.shape[-n:]
-        ctx.x_shape, ctx.n = x.shape, n
-        if 0 in out:
-            empty = x.shape[:-n] + out
-            ctx.save_for_backward(np.zeros(empty, np.int64))
-            return np.zeros(empty, x.dtype), np.zeros(empty, np.int64)
-        rows = []
-        for s, o in zip(sizes, out):
-            start, end = _bins(s, o)
-            k = int((end - start).max())
-            # Pad short bins by repeating their last element: a repeat never beats the first.
-            rows.append(np.minimum(start[:, None] + np.arange(k), end[:, None] - 1))
-        index = tuple(r.reshape(tuple(r.shape[a - 2 * i] if 2 * i <= a < 2 * i + 2 else 1
-                                      for a in range(2 * n))) for i, r in enumerate(rows))
-        gathered = x[(Ellipsis,) + index]                     # (*lead, O1, K1, O2, K2, ...)
-        lead = x.ndim - n
-        perm = tuple(range(lead)) + tuple(lead + 2 * i for i in range(n)) \
-            + tuple(lead + 2 * i + 1 for i in range(n))
-        m, idx = _max_offsets(gathered.transpose(perm), n)
-        per_axis = _unravel(idx.astype(np.int64), tuple(r.shape[1] for r in rows))
-        coords = [r[np.arange(o).reshape(_axis_shape(i, n, o)), a]
-                  for i, (r, o, a) in enumerate(zip(rows, out, per_axis))]
-        flat = _flat_plane_index(coords, sizes)
-        ctx.save_for_backward(flat)
-        return m, flat
-
-    @staticmethod
-    def backward(ctx, g, g_indices=None):
-        """dx[argmax(o)] += dy[o], summed with bincount (neighbouring bins may overlap)."""
-        flat, = ctx.saved_tensors
-        shape, n = ctx.x_shape, ctx.n
-        if flat.size == 0:
-            return np.zeros(shape, g.dtype)
-        plane, planes = int(np.prod(shape[-n:])), int(np.prod(shape[:-n]))
-        where = flat.reshape(planes, -1) + (np.arange(planes) * plane)[:, None]
-        dx = np.bincount(where.ravel(), weights=g.ravel(), minlength=planes * plane)
-        return dx.astype(g.dtype).reshape(shape)
-
-
-def _adaptive_avg_pool(fn, n, input, output_size):
-    sizes, out = _adaptive_args(fn, n, input, output_size)
-    if _tiles(sizes, out):
-        k = tuple(s // o for s, o in zip(sizes, out))
-        return AvgPoolNd.apply(input, kernel=k, stride=k, padding=(0,) * n, out=out,
-                               divisor=float(np.prod(k)))
-    return AdaptiveAvgPoolNd.apply(input, out=out)
-
-
-def _adaptive_max_pool(fn, n, input, output_size, return_indices):
-    sizes, out = _adaptive_args(fn, n, input, output_size)
-    if _tiles(sizes, out):
-        k = tuple(s // o for s, o in zip(sizes, out))
-        return MaxPoolNd.apply(input, kernel=k, stride=k, padding=(0,) * n, dilation=(1,) * n,
-                               out=out, return_indices=bool(return_indices))
-    y, indices = AdaptiveMaxPoolNd.apply(input, out=out)
-    return (y, indices) if return_indices else y
-
-
-def adaptive_avg_pool1d(input, output_size):
-    """Average of (N, C, L) ``input`` over ``output_size`` near-equal bins."""
-    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Average over torch's adaptive bins; ``output_size`` is an int or a pair (None keeps
-    that input size)."""
-    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
-
-
-def adaptive_avg_pool3d(input, output_size):
-    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
-
-
-def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """Max of (N, C, L) ``input`` over ``output_size`` near-equal bins."""
-    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
-
-
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max over torch's adaptive bins, optionally with flat in-plane argmax indices."""
-    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
-
-
-def adaptive_max_pool3d(input, output_size, return_indices=False):
-    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)

@@ -19,18 +19,20 @@ Conventions:
   a 2-D kernel tensor is laid out (height, width).
 
 The frequency-domain half (``fft_conv2d``, ``lowpass`` / ``highpass``) runs on
-``numpy.fft`` inside kernels whose backward passes are written out below.
+``numpy.fft`` inside the kernels of ``minidl.ops.fft_conv``, whose backward passes are
+written out there.
 """
 import math
 import numbers
 
 import numpy as np
 
-from ..autograd import Kernel
 from ..backend import as_dtype, get_default_dtype
 from ..nn import functional as F
 from ..ops._util import as_operand
+from ..ops.fft_conv import fft_convolve2d, frequency_filter
 from ..tensor import Tensor
+from ._filter_args import check_image, check_kernel, check_kernel_size, check_sigma, gaussian_args
 
 __all__ = [
     "filter2d", "separable_filter2d",
@@ -49,66 +51,7 @@ _PADDING_MODES = {"reflect": "reflect", "zeros": "constant", "replicate": "repli
                   "circular": "circular"}
 
 
-# ------------------------------------------------------------------ argument checks
-def _check_image(img, fn):
-    """(img as N x C x H x W, function that gives a result the input's rank back)."""
-    if not isinstance(img, Tensor):
-        raise TypeError(f"{fn}(): img must be a Tensor, got {type(img).__name__}")
-    if not img.dtype.is_floating_point:
-        raise TypeError(f"{fn}(): img must be a floating point tensor, got {img.dtype} (convert "
-                        f"with img.float(), dividing 8-bit images by 255)")
-    if img.ndim == 4:
-        return img, lambda y: y
-    if img.ndim == 3:
-        return img.unsqueeze(0), lambda y: y[0]
-    if img.ndim == 2:
-        return img.reshape((1, 1) + tuple(img.shape)), lambda y: y[0, 0]
-    raise ValueError(f"{fn}(): img must be laid out (N, C, H, W), (C, H, W) or (H, W), got "
-                     f"shape {tuple(img.shape)}")
-
-
-def _pair(value, name, fn, kind):
-    """(x, y) from a number or a sequence of one or two numbers of ``kind``."""
-    ok = (lambda v: isinstance(v, numbers.Integral)) if kind is int else \
-         (lambda v: isinstance(v, numbers.Real))
-    values = tuple(value) if isinstance(value, (list, tuple)) else (value,)
-    if len(values) not in (1, 2) or not all(ok(v) and not isinstance(v, bool) for v in values):
-        kind_name = "int" if kind is int else "float"
-        raise TypeError(f"{fn}(): {name} should be a {kind_name} or a sequence of two of them "
-                        f"(x, y), got {value!r}")
-    return (kind(values[0]), kind(values[-1]))
-
-
-def _kernel_size(kernel_size, fn):
-    ks = _pair(kernel_size, "kernel_size", fn, int)
-    if any(k <= 0 or k % 2 == 0 for k in ks):
-        raise ValueError(f"{fn}(): kernel_size should have odd and positive integers, got "
-                         f"{kernel_size!r}")
-    return ks
-
-
-def _sigma(sigma, fn):
-    s = _pair(sigma, "sigma", fn, float)
-    if not all(v > 0 and math.isfinite(v) for v in s):
-        raise ValueError(f"{fn}(): sigma should have positive finite values, got {sigma!r}")
-    return s
-
-
-def _gaussian_args(kernel_size, sigma, fn):
-    """((kx, ky), (sx, sy)): a missing size is 2 ceil(3 sigma) + 1 (+-3 sigma, the mass
-    outside is 0.3%); a missing sigma is torchvision's 0.3 ((k - 1) / 2 - 1) + 0.8."""
-    if kernel_size is None and sigma is None:
-        raise ValueError(f"{fn}(): give kernel_size, sigma or both")
-    if sigma is not None:
-        sigma = _sigma(sigma, fn)
-    if kernel_size is None:
-        kernel_size = tuple(2 * math.ceil(3.0 * s) + 1 for s in sigma)
-    ks = _kernel_size(kernel_size, fn)
-    if sigma is None:
-        sigma = tuple(0.15 * k + 0.35 for k in ks)
-    return ks, sigma
-
-
+# ------------------------------------------------------------------ helpers
 def _dtype(dtype):
     return get_default_dtype() if dtype is None else as_dtype(dtype)
 
@@ -133,19 +76,6 @@ def _pad(x, ph, pw, padding_mode, fn):
     return F.pad(x, (pw, pw, ph, ph), mode=mode)
 
 
-def _check_kernel(kernel, x, ndims, fn, arg="kernel"):
-    """``kernel`` as x's dtype; ``ndims`` are the allowed ranks; every size odd."""
-    if not isinstance(kernel, Tensor):
-        raise TypeError(f"{fn}(): {arg} must be a Tensor, got {type(kernel).__name__}")
-    if kernel.ndim not in ndims:
-        raise ValueError(f"{fn}(): {arg} must have {' or '.join(map(str, ndims))} dims, got shape "
-                         f"{tuple(kernel.shape)}")
-    if any(k % 2 == 0 for k in kernel.shape[-2:]):
-        raise ValueError(f"{fn}(): {arg} sizes must be odd (the kernel needs a centre pixel), "
-                         f"got shape {tuple(kernel.shape)}")
-    return as_operand(kernel, x.dtype)
-
-
 def _depthwise(x, kernel, padding_mode, fn):
     """F.conv2d(pad(x), kernel on every channel, groups=C) for a kernel (kh, kw) or (C, kh, kw)."""
     C = x.shape[1]
@@ -164,8 +94,8 @@ def filter2d(img, kernel, padding_mode="reflect"):
     """out[n, c, i, j] = sum_{u,v} img_pad[n, c, i + u, j + v] k[u, v] (cross-correlation,
     output the input's size): ``kernel`` (kh, kw) on every channel or (C, kh, kw) one per
     channel, through ``F.conv2d(..., groups=C)``."""
-    x, back = _check_image(img, "filter2d")
-    k = _check_kernel(kernel, x, (2, 3), "filter2d")
+    x, back = check_image(img, "filter2d")
+    k = check_kernel(kernel, x, (2, 3), "filter2d")
     return back(_depthwise(x, k, padding_mode, "filter2d"))
 
 
@@ -180,24 +110,24 @@ def _separable(x, kernel_x, kernel_y, padding_mode, fn):
 def separable_filter2d(img, kernel_x, kernel_y, padding_mode="reflect"):
     """filter2d(img, outer(kernel_y, kernel_x)) as two 1-D passes: kernel_x (kw,) along the
     width, then kernel_y (kh,) along the height."""
-    x, back = _check_image(img, "separable_filter2d")
-    kx = _check_kernel(kernel_x, x, (1,), "separable_filter2d", "kernel_x")
-    ky = _check_kernel(kernel_y, x, (1,), "separable_filter2d", "kernel_y")
+    x, back = check_image(img, "separable_filter2d")
+    kx = check_kernel(kernel_x, x, (1,), "separable_filter2d", "kernel_x")
+    ky = check_kernel(kernel_y, x, (1,), "separable_filter2d", "kernel_y")
     return back(_separable(x, kx, ky, padding_mode, "separable_filter2d"))
 
 
 # ------------------------------------------------------------------ mean (box)
 def box_kernel(kernel_size=3, *, dtype=None):
     """k[u, v] = 1 / (kh kw): the mean of the window. Shape (ky, kx)."""
-    kx, ky = _kernel_size(kernel_size, "box_kernel")
+    kx, ky = check_kernel_size(kernel_size, "box_kernel")
     return _tensor(np.full((ky, kx), 1.0 / (kx * ky)), dtype)
 
 
 def box_blur(img, kernel_size=3, padding_mode="reflect"):
     """Mean filter: each pixel becomes the mean of its kernel_size window (separable: a
     1-D mean along rows, then along columns)."""
-    x, back = _check_image(img, "box_blur")
-    kx, ky = _kernel_size(kernel_size, "box_blur")
+    x, back = check_image(img, "box_blur")
+    kx, ky = check_kernel_size(kernel_size, "box_blur")
     ones = lambda k: _tensor(np.full(k, 1.0 / k), x.dtype)  # noqa: E731
     return back(_separable(x, ones(kx), ones(ky), padding_mode, "box_blur"))
 
@@ -219,14 +149,14 @@ def gaussian_kernel1d(kernel_size=None, sigma=None, *, dtype=None):
         if value is not None and not isinstance(value, numbers.Real):
             raise TypeError(f"gaussian_kernel1d(): {name} should be a single number, got "
                             f"{value!r}")
-    (k, _), (s, _) = _gaussian_args(kernel_size, sigma, "gaussian_kernel1d")
+    (k, _), (s, _) = gaussian_args(kernel_size, sigma, "gaussian_kernel1d")
     return _tensor(_gaussian1d(k, s), dtype)
 
 
 def gaussian_kernel2d(kernel_size=None, sigma=None, *, dtype=None):
     """G[u, v] = g_y[u] g_x[v] (outer product of two 1-D Gaussians, so it is separable and
     sums to 1). kernel_size and sigma are numbers or (x, y) pairs; shape (ky, kx)."""
-    (kx, ky), (sx, sy) = _gaussian_args(kernel_size, sigma, "gaussian_kernel2d")
+    (kx, ky), (sx, sy) = gaussian_args(kernel_size, sigma, "gaussian_kernel2d")
     return _tensor(np.outer(_gaussian1d(ky, sy), _gaussian1d(kx, sx)), dtype)
 
 
@@ -234,8 +164,8 @@ def gaussian_blur(img, kernel_size=None, sigma=None, padding_mode="reflect"):
     """Gaussian blur as torchvision's ``gaussian_blur`` (reflect padding; kernel_size and sigma
     numbers or (x, y) pairs; either may be left out, see ``gaussian_kernel1d``), done as two
     1-D passes: G = g_y g_x^T, so img * G = (img * g_x) * g_y."""
-    x, back = _check_image(img, "gaussian_blur")
-    (kx, ky), (sx, sy) = _gaussian_args(kernel_size, sigma, "gaussian_blur")
+    x, back = check_image(img, "gaussian_blur")
+    (kx, ky), (sx, sy) = gaussian_args(kernel_size, sigma, "gaussian_blur")
     gx, gy = _tensor(_gaussian1d(kx, sx), x.dtype), _tensor(_gaussian1d(ky, sy), x.dtype)
     return back(_separable(x, gx, gy, padding_mode, "gaussian_blur"))
 
@@ -246,8 +176,8 @@ def median_blur(img, kernel_size=3, padding_mode="reflect"):
     as a view (``Tensor.unfold`` twice), flattened, then ``median`` over the last dim. Not a
     convolution (the median is not linear); it removes salt-and-pepper noise and keeps edges.
     The gradient flows to the median pixel of each window."""
-    x, back = _check_image(img, "median_blur")
-    kx, ky = _kernel_size(kernel_size, "median_blur")
+    x, back = check_image(img, "median_blur")
+    kx, ky = check_kernel_size(kernel_size, "median_blur")
     p = _pad(x, ky // 2, kx // 2, padding_mode, "median_blur")
     windows = p.unfold(2, ky, 1).unfold(3, kx, 1)  # N, C, H, W, ky, kx
     return back(windows.reshape(tuple(x.shape) + (ky * kx,)).median(dim=-1).values)
@@ -283,7 +213,7 @@ def sobel(img, direction="magnitude", normalized=True, padding_mode="reflect", e
     'y' (grows downwards) or 'magnitude' = sqrt(gx^2 + gy^2 + eps) (eps keeps the gradient
     finite where the image is flat)."""
     _direction(direction, ("x", "y", "magnitude"), "sobel")
-    x, back = _check_image(img, "sobel")
+    x, back = check_image(img, "sobel")
     s, d = (as_operand(t, x.dtype) for t in sobel_kernel1d(normalized))
     if direction == "x":
         return back(_separable(x, d, s, padding_mode, "sobel"))
@@ -311,7 +241,7 @@ def laplacian_kernel(neighbours=4, *, dtype=None):
 def laplacian(img, neighbours=4, padding_mode="reflect"):
     """f_xx + f_yy of each channel by filtering with ``laplacian_kernel(neighbours)``; zero
     where the image is linear, large at edges and fine detail."""
-    x, back = _check_image(img, "laplacian")
+    x, back = check_image(img, "laplacian")
     return back(_depthwise(x, laplacian_kernel(neighbours, dtype=x.dtype), padding_mode,
                            "laplacian"))
 
@@ -330,75 +260,12 @@ def sharpen_kernel(amount=1.0, *, dtype=None):
 def sharpen(img, amount=1.0, padding_mode="reflect"):
     """img - amount * laplacian(img) by filtering with ``sharpen_kernel(amount)``. The result
     can leave the input's range (clamp it for display)."""
-    x, back = _check_image(img, "sharpen")
+    x, back = check_image(img, "sharpen")
     k = sharpen_kernel(amount, dtype=x.dtype)
     return back(_depthwise(x, k, padding_mode, "sharpen"))
 
 
 # ------------------------------------------------------------------ FFT convolution
-def _fast_len(n):
-    """The smallest 2^a 3^b 5^c >= n: lengths numpy's FFT transforms quickly."""
-    best = 1 << max(n - 1, 0).bit_length()
-    p5 = 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            m = p35
-            while m < n:
-                m *= 2
-            best = min(best, m)
-            p35 *= 3
-        p5 *= 5
-    return best
-
-
-class FFTConv2d(Kernel):
-    """Full 2-D convolution (with the kernel flipped, as in mathematics) by the convolution
-    theorem: zero-pad x and k to s >= (H + kh - 1, W + kw - 1) so the circular convolution
-    of the DFT has no wrap-around, Y = X K (depthwise: y[n, c] = x[n, c] * k[c]) or
-    Y[n, o] = sum_c X[n, c] K[o, c], y = IDFT(Y) cropped to the full size. The backward
-    is the adjoint, correlation with the other operand: dx = IDFT(G conj(K)) cropped to x's
-    size, dk = IDFT(conj(X) G) summed over the batch (and over o / n) cropped to k's size."""
-
-    @staticmethod
-    def forward(ctx, x, k, depthwise):
-        H, W = x.shape[-2:]
-        kh, kw = k.shape[-2:]
-        full = (H + kh - 1, W + kw - 1)
-        s = (_fast_len(full[0]), _fast_len(full[1]))
-        X, K = np.fft.rfft2(x, s), np.fft.rfft2(k, s)
-        Y = X * K if depthwise else np.einsum("nchw,ochw->nohw", X, K)
-        ctx.save_for_backward(X, K)
-        ctx.s, ctx.depthwise, ctx.sizes = s, depthwise, ((H, W), (kh, kw))
-        return np.fft.irfft2(Y, s)[..., :full[0], :full[1]].astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        X, K = ctx.saved_tensors
-        (H, W), (kh, kw) = ctx.sizes
-        G = np.fft.rfft2(g, ctx.s)
-        dx = dk = None
-        if ctx.needs_input_grad[0]:
-            DX = G * K.conj() if ctx.depthwise else np.einsum("nohw,ochw->nchw", G, K.conj())
-            dx = np.fft.irfft2(DX, ctx.s)[..., :H, :W].astype(g.dtype, copy=False)
-        if ctx.needs_input_grad[1]:
-            DK = (X.conj() * G).sum(0) if ctx.depthwise else \
-                np.einsum("nchw,nohw->ochw", X.conj(), G)
-            dk = np.fft.irfft2(DK, ctx.s)[..., :kh, :kw].astype(g.dtype, copy=False)
-        return dx, dk, None
-
-
-def _crop(n, k, mode, correlate):
-    """(start, length) of the ``mode`` output inside the full result, per dim. 'same' keeps n
-    outputs centred as F.conv2d(padding='same') (correlation) or scipy (convolution); they
-    differ only for even kernels."""
-    if mode == "full":
-        return 0, n + k - 1
-    if mode == "same":
-        return (k // 2 if correlate else (k - 1) // 2), n
-    return k - 1, n - k + 1
-
-
 def fft_conv2d(img, kernel, mode="full", *, correlate=True):
     """2-D convolution through the FFT, equal to the direct sum up to rounding.
 
@@ -416,7 +283,7 @@ def fft_conv2d(img, kernel, mode="full", *, correlate=True):
     fn = "fft_conv2d"
     if mode not in ("full", "same", "valid"):
         raise ValueError(f"{fn}(): mode must be 'full', 'same' or 'valid', got {mode!r}")
-    x, back = _check_image(img, fn)
+    x, back = check_image(img, fn)
     if not isinstance(kernel, Tensor):
         raise TypeError(f"{fn}(): kernel must be a Tensor, got {type(kernel).__name__}")
     if kernel.ndim not in (2, 3, 4) or (kernel.ndim == 4 and img.ndim == 2):
@@ -436,11 +303,7 @@ def fft_conv2d(img, kernel, mode="full", *, correlate=True):
     if mode == "valid" and (kh > H or kw > W):
         raise ValueError(f"{fn}(): mode 'valid' needs the kernel ({kh} x {kw}) no larger than "
                          f"the image ({H} x {W})")
-    if correlate:
-        k = k.flip((-2, -1))
-    y = FFTConv2d.apply(x, k, depthwise=kernel.ndim < 4)
-    (i, h), (j, w) = _crop(H, kh, mode, correlate), _crop(W, kw, mode, correlate)
-    y = y[..., i:i + h, j:j + w]
+    y = fft_convolve2d(x, k, mode, correlate)
     if kernel.ndim == 4:
         return y if img.ndim == 4 else y[0]
     return back(y)
@@ -457,37 +320,21 @@ def gaussian_frequency_response(size, sigma, *, onesided=True, dtype=None):
     if (not isinstance(size, (tuple, list)) or len(size) != 2 or
             not all(isinstance(n, numbers.Integral) and n > 0 for n in size)):
         raise ValueError(f"{fn}(): size must be (H, W) of positive ints, got {size!r}")
-    sx, sy = _sigma(sigma, fn)
+    sx, sy = check_sigma(sigma, fn)
     H, W = int(size[0]), int(size[1])
     v = np.fft.fftfreq(H)[:, None]
     u = (np.fft.rfftfreq(W) if onesided else np.fft.fftfreq(W))[None, :]
     return _tensor(np.exp(-2.0 * math.pi ** 2 * ((sx * u) ** 2 + (sy * v) ** 2)), dtype)
 
 
-class FrequencyFilter(Kernel):
-    """y = IDFT(DFT(x) H) over the last two dims, for a real response H with H(-f) = H(f):
-    a circular convolution with a real, even kernel, so the map is self-adjoint and
-    dx = IDFT(DFT(g) H)."""
-
-    @staticmethod
-    def forward(ctx, x, response):
-        ctx.response = response
-        return np.fft.irfft2(np.fft.rfft2(x) * response, x.shape[-2:]).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        return np.fft.irfft2(np.fft.rfft2(g) * ctx.response, g.shape[-2:]).astype(g.dtype,
-                                                                                   copy=False)
-
-
 def lowpass(img, sigma):
     """Gaussian low-pass in the frequency domain: img's spectrum times
     exp(-2 pi^2 sigma^2 |f|^2), i.e. a Gaussian blur of std sigma pixels with circular
     (wrap-around) borders."""
-    _check_image(img, "lowpass")
+    check_image(img, "lowpass")
     H, W = img.shape[-2:]
     response = gaussian_frequency_response((H, W), sigma, dtype=img.dtype)._data
-    return FrequencyFilter.apply(img, response=response)
+    return frequency_filter(img, response)
 
 
 def highpass(img, sigma):
@@ -504,7 +351,7 @@ def frequency_split(img, sigma):
 def magnitude_spectrum(img, log=True):
     """|DFT(img)| over the last two dims with zero frequency moved to the centre
     (``fftshift``); log(1 + |.|) when ``log``. For display: not differentiable."""
-    _check_image(img, "magnitude_spectrum")
+    check_image(img, "magnitude_spectrum")
     a = img.detach().numpy()
     m = np.abs(np.fft.fftshift(np.fft.fft2(a), axes=(-2, -1)))
     return Tensor((np.log1p(m) if log else m).astype(a.dtype, copy=False))

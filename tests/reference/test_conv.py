@@ -1,4 +1,5 @@
-"""conv1d / conv2d / conv3d against torch: outputs and gradients for input, weight and bias."""
+"""conv1d / conv2d / conv3d against torch (outputs and gradients for input, weight and bias)
+and against the textbook im2col convolution of minidl.ops.conv_reference."""
 import numpy as np
 import pytest
 import torch
@@ -6,7 +7,7 @@ import torch.nn.functional as TF
 
 import minidl
 import minidl.nn.functional as F
-from minidl.ops import conv
+from minidl.ops import conv_gemm, conv_reference
 from tests.reference.harness import compare, gradcheck
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
@@ -19,11 +20,11 @@ def layout(request, monkeypatch):
     compute stride-1 input gradients by col2im; the runs variants take the whole batch in
     one block and the flipped-kernel convolution wherever it applies."""
     dense = request.param.endswith("dense")
-    monkeypatch.setattr(conv, "RUNS_MAX_WASTE", 0 if dense else np.inf)
-    monkeypatch.setattr(conv, "WIDE_MAX_COLUMNS", np.inf if "wide" in request.param else 0)
+    monkeypatch.setattr(conv_gemm, "RUNS_MAX_WASTE", 0 if dense else np.inf)
+    monkeypatch.setattr(conv_gemm, "WIDE_MAX_COLUMNS", np.inf if "wide" in request.param else 0)
     for name in ("BLOCK_BYTES", "WIDE_BLOCK_BYTES"):
-        monkeypatch.setattr(conv, name, 0 if dense else 2 ** 62)
-    monkeypatch.setattr(conv, "FLIP_MAX_CHANNEL_RATIO", 0 if dense else np.inf)
+        monkeypatch.setattr(conv_gemm, name, 0 if dense else 2 ** 62)
+    monkeypatch.setattr(conv_gemm, "FLIP_MAX_CHANNEL_RATIO", 0 if dense else np.inf)
     return request.param
 
 # (input shape, weight shape, options)
@@ -101,8 +102,8 @@ def test_conv3d(case, dtype, layout):
 def test_blocks_with_a_partial_last_block(name, xs, ws, kw, route, layout, monkeypatch):
     """Five images in blocks of two: the padded input and the columns live in buffers reused
     from block to block, so a stale value or a wrong last-block slice would show here."""
-    monkeypatch.setattr(conv, "block_images", lambda column_bytes, block_bytes: 2)
-    monkeypatch.setattr(conv, "FLIP_MAX_CHANNEL_RATIO", np.inf if route == "flip" else 0)
+    monkeypatch.setattr(conv_gemm, "block_images", lambda column_bytes, block_bytes: 2)
+    monkeypatch.setattr(conv_gemm, "FLIP_MAX_CHANNEL_RATIO", np.inf if route == "flip" else 0)
     rng = np.random.default_rng(8)
     groups = kw.get("groups", 1)
     bias = ws[1] * groups if name == "conv_transpose2d" else ws[0]
@@ -264,3 +265,71 @@ def test_non_tensor_arguments_are_type_errors():
         F.conv2d(np.zeros((1, 1, 3, 3)), minidl.zeros(1, 1, 2, 2))
     with pytest.raises(TypeError, match="argument 'groups' must be int"):
         F.conv2d(minidl.zeros(1, 2, 3, 3), minidl.zeros(2, 1, 2, 2), groups=2.0)
+
+
+# ------------------------------------------------------------------ the textbook reference
+# Layer-sized convolutions (a batch of 28 x 28 maps): kernels 3 and 5, stride 1 and 2,
+# padding, dilation 2, groups 2.
+LAYERS = [
+    ((4, 8, 28, 28), (16, 8, 3, 3), dict(padding=1)),
+    ((4, 8, 28, 28), (16, 8, 5, 5), dict(padding=2)),
+    ((4, 8, 28, 28), (16, 8, 3, 3), dict(stride=2, padding=1)),
+    ((4, 8, 28, 28), (8, 8, 5, 5), dict(stride=2)),
+    ((4, 8, 28, 28), (16, 8, 3, 3), dict(padding=2, dilation=2)),
+    ((4, 8, 28, 28), (16, 4, 3, 3), dict(padding=1, groups=2)),
+    ((4, 8, 28, 28), (16, 4, 5, 5), dict(stride=2, padding=(2, 1), dilation=(2, 1), groups=2)),
+]
+
+
+def _layer(xs, ws, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+
+
+@pytest.mark.parametrize("xs, ws, kw", LAYERS, ids=str)
+def test_reference_conv2d_matches_torch(xs, ws, kw):
+    """conv_reference.conv2d and its col2im backward against torch, in float64."""
+    x, w, b = _layer(xs, ws, 10)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = TF.conv2d(tx, tw, tb, **kw)
+    g = np.random.default_rng(11).standard_normal(tuple(ty.shape))
+    ty.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(conv_reference.conv2d(x, w, b, **kw), ty.detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+    for ours, theirs in zip(conv_reference.conv2d_backward(x, w, g, **kw),
+                            (tx.grad, tw.grad, tb.grad)):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-11)
+
+
+@pytest.mark.parametrize("dtype, tol", [("float64", dict(rtol=1e-10, atol=1e-11)),
+                                        ("float32", dict(rtol=1e-4, atol=1e-4))])
+@pytest.mark.parametrize("xs, ws, kw", LAYERS, ids=str)
+def test_fast_conv2d_matches_the_reference(xs, ws, kw, dtype, tol, layout):
+    """F.conv2d's output and its input, weight and bias gradients, in every column layout,
+    against the textbook im2col convolution (computed in float64 from the same inputs)."""
+    x, w, b = (a.astype(dtype) for a in _layer(xs, ws, 12))
+    mx, mw, mb = (minidl.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.conv2d(mx, mw, mb, **kw)
+    g = np.random.default_rng(13).standard_normal(tuple(y.shape)).astype(dtype)
+    y.backward(minidl.tensor(g))
+    x, w, b, g = (a.astype(np.float64) for a in (x, w, b, g))
+    np.testing.assert_allclose(y.detach().numpy(), conv_reference.conv2d(x, w, b, **kw), **tol)
+    for ours, ref in zip((mx.grad, mw.grad, mb.grad),
+                         conv_reference.conv2d_backward(x, w, g, **kw)):
+        np.testing.assert_allclose(ours.numpy(), ref, **tol)
+
+
+@pytest.mark.parametrize("stride, dilation", [(1, 1), (2, 1), (1, 2), ((2, 3), (3, 1))],
+                         ids=str)
+def test_col2im_is_the_adjoint_of_im2col(stride, dilation):
+    """<im2col(x), c> = <x, col2im(c)> for every x and c: col2im sends each column entry back
+    to where im2col read it from (so the reference's input gradient is right)."""
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 3, 11, 10))
+    cols = conv_reference.im2col(x, (3, 2), stride, dilation)
+    c = rng.standard_normal(cols.shape)
+    back = conv_reference.col2im(c, x.shape, (3, 2), stride, dilation)
+    np.testing.assert_allclose((cols * c).sum(), (x * back).sum(), rtol=1e-12)
+    oh, ow = (conv_reference.out_size(n, k, s, d) for n, k, s, d in
+              zip(x.shape[2:], (3, 2), np.broadcast_to(stride, 2), np.broadcast_to(dilation, 2)))
+    assert cols.shape == (2, 3 * 3 * 2, oh * ow)

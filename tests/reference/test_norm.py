@@ -1,5 +1,5 @@
-"""Fused normalisation kernels (batch / layer / group / instance / RMS norm) against torch
-and against the same formula composed from minidl's elementary ops."""
+"""Fused normalisation kernels (batch / layer / group / instance / RMS / local response
+norm) against torch and against the same formula composed from minidl's elementary ops."""
 import numpy as np
 import pytest
 import torch
@@ -240,3 +240,60 @@ def test_rms_norm_fused_equals_composed_and_gradcheck():
                        lambda x, w: x * ((x * x).mean(-1, keepdim=True) + 1e-6).rsqrt() * w,
                        [_rand((3, 4), 5), _rand(4, 6)])
     gradcheck(lambda x, w: F.rms_norm(x, (3,), w), [_rand((2, 3), 8), _rand(3, 9)])
+
+
+# ------------------------------------------------------------------------ local response norm
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, size, kw", [
+    ((2, 7, 5), 3, {}),
+    ((2, 7, 4, 3), 5, dict(alpha=1e-2, beta=0.75, k=2.0)),
+    ((2, 6, 3, 3), 2, dict(alpha=0.5, beta=0.5, k=1.0)),
+    ((1, 4, 2, 3, 2), 4, dict(alpha=0.3)),
+    ((2, 3, 4), 1, dict(alpha=1.0, beta=1.5)),
+    ((2, 3, 4), 9, dict(alpha=2.0)),
+    ((0, 3, 4), 2, {}),
+], ids=str)
+def test_local_response_norm(shape, size, kw, dtype):
+    compare(lambda a: F.local_response_norm(a, size, **kw),
+            lambda a: TF.local_response_norm(a, size, **kw), [_rand(shape) * 3], dtype=dtype,
+            noncontiguous=len(shape) < 5)    # torch's view() refuses strided 5-D inputs
+
+
+def _lrn_composed(x, size, alpha, beta, k):
+    """torch's definition from elementary minidl ops: x / (k + alpha * avg of x^2)^beta."""
+    sq = (x * x).unsqueeze(1)
+    sq = F.pad(sq, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+    avg = F.avg_pool3d(sq, (size, 1, 1), stride=1).squeeze(1)
+    return x / (avg * alpha + k) ** beta
+
+
+@pytest.mark.parametrize("size", [2, 5])
+def test_local_response_norm_fused_vs_composed(size):
+    a = _rand((2, 6, 3, 4), 3) * 2
+    outs, grads = [], []
+    for fn in (lambda t: F.local_response_norm(t, size, 0.1, 0.75, 1.5),
+               lambda t: _lrn_composed(t, size, 0.1, 0.75, 1.5)):
+        t = minidl.tensor(a, requires_grad=True)
+        y = fn(t)
+        y.backward(minidl.tensor(_rand(a.shape, 9)))
+        outs.append(y.detach().numpy())
+        grads.append(t.grad.numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, size", [((2, 5, 3), 3), ((1, 4, 2, 2), 2), ((1, 3, 2), 6)])
+def test_local_response_norm_gradcheck(shape, size):
+    gradcheck(lambda a: F.local_response_norm(a, size, alpha=0.5, beta=0.75, k=1.0),
+              [_rand(shape)])
+
+
+def test_local_response_norm_errors():
+    with pytest.raises(ValueError, match=r"Expected 3D or higher dimensionality input \(got 2"):
+        F.local_response_norm(minidl.zeros(2, 3), 2)
+    with pytest.raises(RuntimeError, match="size .* must be a positive int, but got 0"):
+        F.local_response_norm(minidl.zeros(2, 3, 4), 0)
+    with pytest.raises(RuntimeError):
+        TF.local_response_norm(torch.zeros(2, 3, 4), 0)
+    with pytest.raises(NotImplementedError, match="floating point input, got minidl.int64"):
+        F.local_response_norm(minidl.zeros(2, 3, 4, dtype=minidl.int64), 2)

@@ -1,6 +1,6 @@
-"""Image ops against torch: interpolate (every mode, sizes and scale factors up and down,
-align_corners, recompute_scale_factor), pixel (un)shuffle, max unpooling and local response
-norm -- outputs and input gradients in float32 and float64, gradchecks, errors."""
+"""interpolate against torch: every mode, sizes and scale factors up and down, align_corners,
+recompute_scale_factor -- outputs and input gradients in float32 and float64, gradchecks,
+errors."""
 import math
 import warnings
 
@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 
 import minidl
 import minidl.nn.functional as F
-from minidl.ops import image
+from minidl.ops import interpolate
 from tests.reference.harness import compare, gradcheck
 
 DTYPES = ["float32", "float64"]
@@ -91,7 +91,7 @@ def test_interpolate_edge_shapes(shape, mode):
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic"])
 def test_interpolate_long_axes_gather_route(mode, kw):
     # Axes longer than _DENSE_MAX gather their taps instead of a dense GEMM.
-    assert 100 > image._DENSE_MAX
+    assert 100 > interpolate._DENSE_MAX
     align = None if mode.startswith("nearest") else False
     for dtype in DTYPES:
         check_interp((1, 2, 3, 100), dtype, mode=mode, align_corners=align, **kw)
@@ -268,186 +268,3 @@ def test_interpolate_unsupported_options_are_clear():
         F.interpolate(minidl.zeros(1, 1, 3, 3, dtype=minidl.int64), size=4, mode="bilinear")
     with pytest.raises(TypeError, match="argument 'input' must be Tensor"):
         F.interpolate(np.zeros((1, 1, 3, 3)), size=4)
-
-
-# ------------------------------------------------------------------------ pixel shuffle
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape, r", [((2, 8, 3, 4), 2), ((3, 9, 2, 2), 3), ((8, 3, 3), 2),
-                                      ((2, 3, 4, 2, 5), 1), ((2, 1, 18, 2, 3), 3)], ids=str)
-def test_pixel_shuffle(shape, r, dtype):
-    compare(lambda a: F.pixel_shuffle(a, r), lambda a: TF.pixel_shuffle(a, r), [_rand(shape)],
-            dtype=dtype, noncontiguous=True)
-    unshape = shape[:-3] + (shape[-3] // (r * r) or 1, shape[-2] * r, shape[-1] * r)
-    compare(lambda a: F.pixel_unshuffle(a, r), lambda a: TF.pixel_unshuffle(a, r),
-            [_rand(unshape)], dtype=dtype, noncontiguous=True)
-
-
-def test_pixel_shuffle_roundtrip_ints_and_gradcheck():
-    x = np.arange(2 * 8 * 3 * 2).reshape(2, 8, 3, 2)
-    compare(lambda a: minidl.pixel_shuffle(a, 2), lambda a: torch.pixel_shuffle(a, 2), [x],
-            grad=False)
-    y = F.pixel_unshuffle(F.pixel_shuffle(minidl.from_numpy(x), 2), 2)
-    np.testing.assert_array_equal(y.numpy(), x)
-    gradcheck(lambda a: F.pixel_shuffle(a, 2), [_rand((1, 4, 2, 3))])
-    gradcheck(lambda a: F.pixel_unshuffle(a, 2), [_rand((1, 1, 4, 2))])
-
-
-@pytest.mark.parametrize("fn, shape, r, exc, match", [
-    ("pixel_shuffle", (2, 5, 3, 3), 2, RuntimeError,
-     r"divisible by the square of upscale_factor, but input.size\(-3\)=5 is not divisible by 4"),
-    ("pixel_shuffle", (3, 3), 2, RuntimeError, "at least 3 dimensions.*2 dimension"),
-    ("pixel_shuffle", (2, 4, 3, 3), 0, RuntimeError, "positive upscale_factor, but got 0"),
-    ("pixel_shuffle", (2, 4, 3, 3), 2.0, TypeError, "'upscale_factor'.*must be int, not float"),
-    ("pixel_unshuffle", (2, 1, 5, 6), 2, RuntimeError,
-     r"height to be divisible by downscale_factor, but input.size\(-2\)=5"),
-    ("pixel_unshuffle", (2, 1, 4, 5), 2, RuntimeError,
-     r"width to be divisible by downscale_factor, but input.size\(-1\)=5"),
-    ("pixel_unshuffle", (1, 4, 4), -1, RuntimeError, "positive downscale_factor, but got -1"),
-])
-def test_pixel_shuffle_errors(fn, shape, r, exc, match):
-    with pytest.raises(exc, match=match):
-        getattr(F, fn)(minidl.zeros(*shape), r)
-    with pytest.raises(exc):
-        getattr(TF, fn)(torch.zeros(*shape), r)
-
-
-# ------------------------------------------------------------------------ max unpooling
-def _pooled(shape, k, n=2, seed=0, **kw):
-    """(values, int64 indices) of torch's max_pool{n}d with return_indices on random data."""
-    pool = getattr(TF, f"max_pool{n}d")
-    y, i = pool(torch.from_numpy(_rand(shape, seed)), k, return_indices=True, **kw)
-    return y.numpy(), i.numpy()
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n, shape, k, kw, out", [
-    (2, (2, 3, 6, 6), 2, {}, None),
-    (2, (2, 3, 7, 8), 3, dict(stride=2, padding=1), (7, 8)),
-    (2, (2, 3, 7, 7), 3, dict(stride=2, padding=1), None),
-    (2, (2, 3, 7, 7), 2, {}, (7, 7)),
-    (2, (2, 3, 7, 7), 2, {}, (2, 3, 7, 7)),
-    (2, (3, 5, 4), (2, 1), dict(stride=(2, 1)), None),
-    (1, (2, 3, 9), 2, {}, (9,)),
-    (1, (3, 8), 3, dict(stride=2, padding=1), None),
-    (3, (1, 2, 4, 4, 6), 2, {}, None),
-], ids=str)
-def test_max_unpool(n, shape, k, kw, out, dtype):
-    y, idx = _pooled(shape, k, n, **kw)
-    fn = f"max_unpool{n}d"
-    # (torch's backward refuses non-contiguous gradients here; minidl's is checked below)
-    compare(lambda a, i: getattr(F, fn)(a, i, k, output_size=out, **kw),
-            lambda a, i: getattr(TF, fn)(a, i, k, output_size=out, **kw), [y, idx], dtype=dtype)
-    y = y.astype(dtype)
-    runs = [getattr(F, fn)(minidl.from_numpy(a), minidl.from_numpy(i), k, output_size=out, **kw)
-            for a, i in [(y, idx), (np.asfortranarray(y), np.asfortranarray(idx))]]
-    np.testing.assert_array_equal(runs[0].detach().numpy(), runs[1].detach().numpy())
-
-
-def test_max_unpool_inverts_minidl_max_pool_and_gradcheck():
-    x = minidl.tensor(_rand((2, 2, 6, 6)))
-    y, idx = F.max_pool2d(x, 2, return_indices=True)
-    u = F.max_unpool2d(y, idx, 2)
-    assert (F.max_pool2d(u, 2).numpy() == y.numpy()).all()
-    assert (u.numpy() != 0).sum() == y.numel()
-    # (windows that overlap can name one position twice: the gather then is torch's
-    # convention, not the derivative of "the later value stays", so they are left out here)
-    yv, iv = _pooled((1, 2, 4, 6), (2, 3))
-    gradcheck(lambda a: F.max_unpool2d(a, minidl.from_numpy(iv), (2, 3)), [yv])
-    yv, iv = _pooled((1, 2, 7), 3, 1)
-    gradcheck(lambda a: F.max_unpool1d(a, minidl.from_numpy(iv), 3, output_size=[7]), [yv])
-
-
-def test_max_unpool_colliding_indices():
-    # torch leaves the winner of colliding indices unspecified (it varies between runs);
-    # minidl keeps the last value. The gradient gathers at the index for every input, as
-    # in torch.
-    x = minidl.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], requires_grad=True)
-    y = F.max_unpool2d(x, minidl.zeros(1, 1, 2, 2, dtype=minidl.int64), 2)
-    assert y.detach().numpy()[0, 0, 0, 0] == 4.0 and (y.detach().numpy().ravel()[1:] == 0).all()
-    y.backward(minidl.arange(16.0).reshape(1, 1, 4, 4) + 1)
-    np.testing.assert_array_equal(x.grad.numpy(), np.ones((1, 1, 2, 2)))
-
-
-@pytest.mark.parametrize("kw, exc, match", [
-    (dict(indices=lambda i: i.astype(np.int32)), RuntimeError, "should be type int64"),
-    (dict(indices=lambda i: i[:, :2]), RuntimeError,
-     r"same as that of the input tensor \(\[2, 3, 3, 3\]\).*\[2, 2, 3, 3\]"),
-    (dict(indices=lambda i: i + 100), RuntimeError,
-     r"invalid max index: 1\d\d \(output volumes are of size 6x6\)"),
-    (dict(indices=lambda i: i - 100), RuntimeError, r"invalid max index: -\d+"),
-    (dict(output_size=(9, 9)), ValueError, r"invalid output_size .*dim 0 must be between 4 and 8"),
-    (dict(output_size=(1, 7, 7)), ValueError, "2 or 4 elements, but it has a length of '3'"),
-    (dict(stride=1, padding=3), ValueError, "non-negative spatial dimensions"),
-    (dict(values=lambda y: y[0, 0]), RuntimeError, "Expected 3D or 4D"),
-    (dict(values=lambda y: y.astype(np.int64), indices=lambda i: i), NotImplementedError,
-     "not implemented for dtype"),
-])
-def test_max_unpool_errors(kw, exc, match):
-    y, i = _pooled((2, 3, 6, 6), 2)
-    y = kw.get("values", lambda v: v)(y)
-    i = kw.get("indices", lambda v: v)(i)
-    if y.ndim != i.ndim:
-        i = i[0, 0]
-    args = dict(stride=kw.get("stride"), padding=kw.get("padding", 0),
-                output_size=kw.get("output_size"))
-    with pytest.raises(exc, match=match):
-        F.max_unpool2d(minidl.from_numpy(y), minidl.from_numpy(i), 2, **args)
-    with pytest.raises(exc):
-        TF.max_unpool2d(torch.from_numpy(y), torch.from_numpy(i), 2, **args)
-
-
-# ------------------------------------------------------------------------ local response norm
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape, size, kw", [
-    ((2, 7, 5), 3, {}),
-    ((2, 7, 4, 3), 5, dict(alpha=1e-2, beta=0.75, k=2.0)),
-    ((2, 6, 3, 3), 2, dict(alpha=0.5, beta=0.5, k=1.0)),
-    ((1, 4, 2, 3, 2), 4, dict(alpha=0.3)),
-    ((2, 3, 4), 1, dict(alpha=1.0, beta=1.5)),
-    ((2, 3, 4), 9, dict(alpha=2.0)),
-    ((0, 3, 4), 2, {}),
-], ids=str)
-def test_local_response_norm(shape, size, kw, dtype):
-    compare(lambda a: F.local_response_norm(a, size, **kw),
-            lambda a: TF.local_response_norm(a, size, **kw), [_rand(shape) * 3], dtype=dtype,
-            noncontiguous=len(shape) < 5)    # torch's view() refuses strided 5-D inputs
-
-
-def _lrn_composed(x, size, alpha, beta, k):
-    """torch's definition from elementary minidl ops: x / (k + alpha * avg of x^2)^beta."""
-    sq = (x * x).unsqueeze(1)
-    sq = F.pad(sq, (0, 0, 0, 0, size // 2, (size - 1) // 2))
-    avg = F.avg_pool3d(sq, (size, 1, 1), stride=1).squeeze(1)
-    return x / (avg * alpha + k) ** beta
-
-
-@pytest.mark.parametrize("size", [2, 5])
-def test_local_response_norm_fused_vs_composed(size):
-    a = _rand((2, 6, 3, 4), 3) * 2
-    outs, grads = [], []
-    for fn in (lambda t: F.local_response_norm(t, size, 0.1, 0.75, 1.5),
-               lambda t: _lrn_composed(t, size, 0.1, 0.75, 1.5)):
-        t = minidl.tensor(a, requires_grad=True)
-        y = fn(t)
-        y.backward(minidl.tensor(_rand(a.shape, 9)))
-        outs.append(y.detach().numpy())
-        grads.append(t.grad.numpy())
-    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("shape, size", [((2, 5, 3), 3), ((1, 4, 2, 2), 2), ((1, 3, 2), 6)])
-def test_local_response_norm_gradcheck(shape, size):
-    gradcheck(lambda a: F.local_response_norm(a, size, alpha=0.5, beta=0.75, k=1.0),
-              [_rand(shape)])
-
-
-def test_local_response_norm_errors():
-    with pytest.raises(ValueError, match=r"Expected 3D or higher dimensionality input \(got 2"):
-        F.local_response_norm(minidl.zeros(2, 3), 2)
-    with pytest.raises(RuntimeError, match="size .* must be a positive int, but got 0"):
-        F.local_response_norm(minidl.zeros(2, 3, 4), 0)
-    with pytest.raises(RuntimeError):
-        TF.local_response_norm(torch.zeros(2, 3, 4), 0)
-    with pytest.raises(NotImplementedError, match="floating point input, got minidl.int64"):
-        F.local_response_norm(minidl.zeros(2, 3, 4, dtype=minidl.int64), 2)

@@ -1,4 +1,4 @@
-"""Image ops: resampling (``interpolate``), pixel shuffle, max unpooling, local response norm.
+"""Resampling: ``interpolate`` (nearest, linear, cubic, area) and the deprecated ``upsample*``.
 
 Interpolation is separable: every mode resamples one spatial axis at a time. Along an axis
 of S input samples, output o reads T *taps* ``idx[o, t]`` with weights ``w[o, t]``:
@@ -33,17 +33,15 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Kernel
+from . import adaptive_pool
 from ._util import check_tensor
-from .conv import fmt_size, ntuple
+from .window import fmt_size, is_int
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle"]
+__all__ = []
 
 TENSOR_METHODS = {}
-FUNCTIONAL = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-              "pixel_shuffle", "pixel_unshuffle", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-              "local_response_norm"]
+FUNCTIONAL = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
-# ------------------------------------------------------------------------ interpolation
 # Along an axis with more input samples than this, gathering the T taps beats a dense GEMM
 # (whose cost per output grows with S).
 _DENSE_MAX = 96
@@ -236,9 +234,6 @@ def _work_dtype(dtype, axes, grad=False):
     return dtype
 
 
-def _is_int(v):
-    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
-
 
 def _is_real(v):
     return isinstance(v, (numbers.Real, np.number)) and not isinstance(v, bool)
@@ -259,12 +254,12 @@ def _output_sizes(x, n, size, scale_factor, recompute_scale_factor):
                     f"input with spatial dimensions of {spatial} and output size of {size}. "
                     "Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size "
                     "in (o1, o2, ...,oK) format.")
-            if not all(_is_int(s) for s in size):
+            if not all(is_int(s) for s in size):
                 raise TypeError(
                     "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
                     f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
             return [int(s) for s in size], [None] * n
-        if not _is_int(size):
+        if not is_int(size):
             raise TypeError(f"interpolate(): size must be an int or a tuple of {n} ints, "
                             f"not {type(size).__name__}")
         return [int(size)] * n, [None] * n
@@ -335,8 +330,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {want}D input")
     _check_sizes(input, n, out)
     if mode == "area":
-        from . import pool
-        return getattr(pool, f"adaptive_avg_pool{n}d")(input, tuple(out))
+        return getattr(adaptive_pool, f"adaptive_avg_pool{n}d")(input, tuple(out))
     dtype = input._data.dtype
     nearest = mode in ("nearest", "nearest-exact")
     if dtype.kind != "f" and not (nearest and dtype == np.uint8):
@@ -374,200 +368,3 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-
-
-# ------------------------------------------------------------------------ pixel shuffle
-def _factor(fn, name, value, x):
-    check_tensor(x, fn)
-    if not _is_int(value):
-        raise TypeError(f"{fn}(): argument '{name}' (position 2) must be int, not "
-                        f"{type(value).__name__}")
-    if x.ndim < 3:
-        raise RuntimeError(f"{fn} expects input to have at least 3 dimensions, but got input "
-                           f"with {x.ndim} dimension(s)")
-    if value <= 0:
-        raise RuntimeError(f"{fn} expects a positive {name}, but got {value}")
-    return int(value)
-
-
-def pixel_shuffle(input, upscale_factor):
-    """(*, C r^2, H, W) -> (*, C, H r, W r): out[c, h r + i, w r + j] = in[c r^2 + i r + j, h, w].
-
-    A reshape and a permutation, so the gradient is the inverse rearrangement."""
-    r = _factor("pixel_shuffle", "upscale_factor", upscale_factor, input)
-    *lead, c, h, w = input.shape
-    if c % (r * r):
-        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible "
-                           f"by the square of upscale_factor, but input.size(-3)={c} is not "
-                           f"divisible by {r * r}")
-    k = len(lead)
-    x = input.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
-    x = x.permute(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))    # (*, C, H, r, W, r)
-    return x.reshape(tuple(lead) + (c // (r * r), h * r, w * r))
-
-
-def pixel_unshuffle(input, downscale_factor):
-    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of :func:`pixel_shuffle`."""
-    r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor, input)
-    *lead, c, h, w = input.shape
-    for what, s, i in (("height", h, -2), ("width", w, -1)):
-        if s % r:
-            raise RuntimeError(f"pixel_unshuffle expects {what} to be divisible by "
-                               f"downscale_factor, but input.size({i})={s} is not divisible by {r}")
-    k = len(lead)
-    x = input.reshape(tuple(lead) + (c, h // r, r, w // r, r))
-    x = x.permute(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))    # (*, C, r, r, H, W)
-    return x.reshape(tuple(lead) + (c * r * r, h // r, w // r))
-
-
-# ------------------------------------------------------------------------ max unpooling
-class MaxUnpool(Kernel):
-    """y[p, idx[p, m]] = x[p, m] in each (zeroed) output plane p: max_pool's return_indices
-    read backwards (where two indices collide the later value stays, as in torch)."""
-
-    @staticmethod
-    def forward(ctx, x, *, flat, out_shape):
-        y = np.zeros(math.prod(out_shape), x.dtype)
-        y[flat] = x.ravel()
-        ctx.flat, ctx.x_shape = flat, x.shape
-        return y.reshape(out_shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        """dx[p, m] = dy[p, idx[p, m]]: a gather at the indices."""
-        return g.reshape(-1)[ctx.flat].reshape(ctx.x_shape)
-
-
-def _unpool_size(fn, x, n, kernel, stride, padding, output_size):
-    """torch's output size: (in - 1) * stride + kernel - 2 * padding, or a checked output_size."""
-    default = [(s - 1) * st + k - 2 * p
-               for s, k, st, p in zip(x.shape[-n:], kernel, stride, padding)]
-    if output_size is None:
-        out = default
-    else:
-        if not isinstance(output_size, (list, tuple)):
-            raise TypeError(f"{fn}(): output_size must be a sequence of {n} or {n + 2} ints, "
-                            f"not {type(output_size).__name__}")
-        out = list(output_size)
-        if len(out) == n + 2:
-            out = out[2:]
-        if len(out) != n:
-            raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} "
-                             f"elements, but it has a length of '{len(out)}'")
-        for d in range(n):
-            lo, hi = default[d] - stride[d], default[d] + stride[d]
-            if not lo < out[d] < hi:
-                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between '
-                                 f'{lo} and {hi})')
-    for d, o in enumerate(out):
-        if o < 0:
-            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial "
-                             f"dimensions, but got output_size[{d}]={o}")
-    return tuple(int(o) for o in out)
-
-
-def _max_unpool(fn, n, input, indices, kernel_size, stride, padding, output_size):
-    check_tensor(input, fn)
-    check_tensor(indices, fn, "indices")
-    kernel = ntuple(kernel_size, n, "kernel_size", fn)
-    stride = kernel if stride is None else ntuple(stride, n, "stride", fn)
-    padding = ntuple(padding, n, "padding", fn)
-    if input.ndim not in (n + 1, n + 2):
-        raise RuntimeError(f"{fn}(): Expected {n + 1}D or {n + 2}D (batch mode) tensor for input, "
-                           f"but got input of size: {fmt_size(input.shape)}")
-    if indices._data.dtype != np.int64:
-        raise RuntimeError(f"{fn}(): elements in indices should be type int64 but got: "
-                           f"{indices.dtype}")
-    if tuple(indices.shape) != tuple(input.shape):
-        raise RuntimeError(f"{fn}(): Expected shape of indices to be same as that of the input "
-                           f"tensor ({fmt_size(input.shape)}) but got indices tensor with shape: "
-                           f"{fmt_size(indices.shape)}")
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"{fn}(): not implemented for dtype {input.dtype}")
-    out = _unpool_size(fn, input, n, kernel, stride, padding, output_size)
-    plane = math.prod(out)
-    planes = math.prod(input.shape[:-n])
-    idx = indices._data.reshape(planes, math.prod(input.shape[-n:]))
-    bad = (idx < 0) | (idx >= plane)
-    if bad.any():
-        raise RuntimeError(f"{fn}(): Found an invalid max index: {idx[bad][0]} (output volumes "
-                           f"are of size {'x'.join(map(str, out))})")
-    flat = (idx + (np.arange(planes) * plane)[:, None]).ravel()
-    return MaxUnpool.apply(input, flat=flat, out_shape=tuple(input.shape[:-n]) + out)
-
-
-def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """Partial inverse of max_pool1d: each value goes back to the position ``indices`` (from
-    ``max_pool1d(..., return_indices=True)``) names; everything else is zero."""
-    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
-                       output_size)
-
-
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """Partial inverse of max_pool2d: ``indices`` index the flattened output plane (h * W + w)."""
-    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
-                       output_size)
-
-
-def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """Partial inverse of max_pool3d."""
-    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
-                       output_size)
-
-
-# ------------------------------------------------------------------------ local response norm
-def _channel_window_sum(a, before, after):
-    """s[:, c] = sum of a[:, c - before .. c + after] along axis 1 (out-of-range taps are 0);
-    one shifted add per window offset."""
-    n, c, m = a.shape
-    padded = np.zeros((n, c + before + after, m), a.dtype)
-    padded[:, before:before + c] = a
-    s = padded[:, :c].copy()
-    for t in range(1, before + after + 1):
-        s += padded[:, t:t + c]
-    return s
-
-
-class LocalResponseNorm(Kernel):
-    """y = x d^-beta with d = k + alpha / size * sum_{c' in window(c)} x_{c'}^2, the window
-    running over channels [c - size // 2, c + (size - 1) // 2] (AlexNet's LRN)."""
-
-    @staticmethod
-    def forward(ctx, x, *, size, alpha, beta, k):
-        x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
-        d = _channel_window_sum(x3 * x3, size // 2, (size - 1) // 2)
-        d *= alpha / size
-        d += k
-        scale = d ** -beta
-        ctx.save_for_backward(x3, d, scale)
-        ctx.attrs = (size, alpha, beta, x.shape)
-        return (x3 * scale).reshape(x.shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        """dx_c = g_c d_c^-beta - 2 alpha beta / size * x_c * sum_{j: c in window(j)}
-        g_j x_j d_j^(-beta-1): the second sum runs over the mirrored window."""
-        x3, d, scale = ctx.saved_tensors
-        size, alpha, beta, shape = ctx.attrs
-        g3 = g.reshape(x3.shape)
-        back = _channel_window_sum(g3 * x3 * scale / d, (size - 1) // 2, size // 2)
-        dx = g3 * scale
-        dx -= (2.0 * alpha * beta / size) * x3 * back
-        return dx.reshape(shape)
-
-
-def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
-    """Normalise each channel by its neighbours' energy: x / (k + alpha/size * sum x^2)^beta
-    over ``size`` neighbouring channels (dim 1) of a (N, C, *) input."""
-    check_tensor(input, "local_response_norm")
-    if input.ndim < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
-                         f"dimensions)")
-    if not _is_int(size) or size <= 0:
-        raise RuntimeError(f"local_response_norm(): size (the number of neighbouring channels) "
-                           f"must be a positive int, but got {size!r}")
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"local_response_norm(): expected a floating point input, "
-                                  f"got {input.dtype}")
-    return LocalResponseNorm.apply(input, size=int(size), alpha=float(alpha),
-                                         beta=float(beta), k=float(k))
