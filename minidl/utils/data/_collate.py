@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import backend
 from ..._creation import tensor as _tensor
+from ...ops.join import stack
 from ...tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
@@ -23,8 +24,7 @@ _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dic
 def _stack(batch):
     """Stack equally shaped tensors (differentiably when one of them requires grad)."""
     if any(t.requires_grad for t in batch):
-        import minidl
-        return minidl.stack(batch, 0)
+        return stack(batch, 0)
     shape = batch[0]._data.shape
     for i, t in enumerate(batch):
         if t._data.shape != shape:

@@ -12,7 +12,8 @@
 version is the "one weird trick" variant (64 / 192 first filters instead of the paper's 96 /
 256, no local response normalization).
 """
-from ... import flatten, nn
+from ... import nn
+from ...ops.view import flatten
 from ._api import register_model
 from ._utils import _check_weights
 

@@ -26,8 +26,10 @@ State-dict keys are torchvision's current names (``features.denseblock1.denselay
 """
 from collections import OrderedDict
 
-from ... import cat, flatten, nn
+from ... import nn
 from ...nn import functional as F
+from ...ops.join import cat
+from ...ops.view import flatten
 from ...tensor import Tensor
 from ._api import register_model
 from ._utils import _check_weights

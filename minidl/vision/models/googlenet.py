@@ -24,8 +24,10 @@ paper's block). 6,624,904 parameters for 1000 classes without the auxiliary clas
 """
 from collections import namedtuple
 
-from ... import cat, flatten, nn
+from ... import nn
 from ...nn import functional as F
+from ...ops.join import cat
+from ...ops.view import flatten
 from ._api import register_model
 from ._utils import _check_weights
 

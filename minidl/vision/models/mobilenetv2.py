@@ -15,8 +15,9 @@ when the shapes match. Activations are ReLU6.
 
 3,504,872 parameters for 1000 classes (``width_mult=1.0``), as torchvision.
 """
-from ... import flatten, nn
+from ... import nn
 from ...nn import functional as F
+from ...ops.view import flatten
 from ._api import register_model
 from ._utils import Conv2dNormActivation, _check_weights, _make_divisible
 

@@ -25,7 +25,8 @@ resnext50_32x4d     groups 32 x 4     25,028,904
 wide_resnet50_2     width 128         68,883,240
 ==================  ===============  ===========
 """
-from ... import flatten, nn
+from ... import nn
+from ...ops.view import flatten
 from ._api import register_model
 from ._utils import _check_weights
 

@@ -15,7 +15,8 @@ vgg19   64 64 M 128 128 M 256 x4 M 512 x4 M 512 x4 M                        143,
 vgg13_bn 133,053,736, vgg16_bn 138,365,992, vgg19_bn 143,678,248 parameters). The head is
 adaptive average pooling to 7 x 7, then 25088 -> 4096 -> 4096 -> classes with dropout.
 """
-from ... import flatten, nn
+from ... import nn
+from ...ops.view import flatten
 from ._api import register_model
 from ._utils import _check_weights
 from .alexnet import SMALL_HIDDEN
