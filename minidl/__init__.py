@@ -1,7 +1,8 @@
 """minidl: a deep-learning framework from first principles on NumPy, with PyTorch's API."""
 from .backend import (dtype, float16, float32, float64, int8, int16, int32, int64, uint8, bool,  # noqa: F401
                       half, float, double, short, int, long, get_default_dtype, set_default_dtype,
-                      device, Generator, manual_seed, default_generator)
+                      device, Generator, manual_seed, default_generator, memory_format,
+                      preserve_format, contiguous_format, channels_last, channels_last_3d)
 from .backend.random import seed, initial_seed, get_rng_state, set_rng_state  # noqa: F401
 from .backend.threads import set_num_threads, get_num_threads  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401

@@ -4,8 +4,10 @@ import math
 import numpy as np
 
 from . import backend
-from .backend import as_dtype, check_device, get_default_dtype, rng
-from .tensor import Tensor
+from ._out import takes_out, write_out
+from .backend import as_dtype, check_device, get_default_dtype, layout_order, rng
+from .backend import contiguous_format, preserve_format
+from .tensor import _SCALAR_NAMES, Tensor
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
            "arange", "linspace", "logspace", "eye", "rand", "randn", "randint", "randperm",
@@ -59,8 +61,16 @@ def _flat(seq):
             yield x
 
 
+def _check_pin_memory(fn, pin_memory):
+    """``pin_memory=True`` is refused as by a torch without an accelerator."""
+    if pin_memory:
+        raise RuntimeError(f"{fn}(): pin_memory=True requires an accelerator; minidl runs on "
+                           f"the CPU only and has no pinned memory")
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays, tensors)."""
+    _check_pin_memory("tensor", pin_memory)
     return _finish(_from_data(data, dtype, True), None, requires_grad, device)
 
 
@@ -98,19 +108,40 @@ def _float_dtype(dtype):
     return d.np
 
 
-def zeros(*size, out=None, dtype=None, device=None, requires_grad=False):
+def _sample_dtype(fn, dtype):
+    """The floating NumPy dtype ``fn`` samples in; integer and bool dtypes are refused."""
+    d = _float_dtype(dtype)
+    if d.kind != "f":
+        raise RuntimeError(f"{fn}(): dtype {_SCALAR_NAMES[as_dtype(d).name]} is not supported: "
+                           f"it samples floating point values")
+    return d
+
+
+@takes_out(dtypes="factory")
+def zeros(*size, dtype=None, device=None, requires_grad=False):
     return _finish(np.zeros(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
-def ones(*size, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def ones(*size, dtype=None, device=None, requires_grad=False):
     return _finish(np.ones(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
-def empty(*size, out=None, dtype=None, device=None, requires_grad=False, memory_format=None):
+@takes_out(dtypes="factory")
+def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=contiguous_format):
+    """Uninitialised memory; ``memory_format`` must be ``contiguous_format`` (as in torch,
+    there is no input whose layout ``preserve_format`` could keep)."""
+    _check_pin_memory("empty", pin_memory)
+    if memory_format is backend.preserve_format:
+        raise RuntimeError("empty(): unsupported memory format preserve_format (memory_format "
+                           "must be contiguous_format)")
+    layout_order("empty", memory_format)
     return _finish(np.empty(_size(size), _float_dtype(dtype)), None, requires_grad, device)
 
 
-def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = backend.result_type(fill_value)
     return _finish(np.full(_size((size,)), fill_value, as_dtype(dtype).np), None,
@@ -121,7 +152,8 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.array(s, _float_dtype(dtype)), None, requires_grad, device)
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive); int64 unless any bound is a float."""
     if end is None:
         start, end = 0, start
@@ -137,36 +169,44 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None, requir
     return _finish(values.astype(np_dtype), None, requires_grad, device)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), None,
                    requires_grad, device)
 
 
+@takes_out(dtypes="factory")
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.logspace(start, end, int(steps), base=base).astype(_float_dtype(dtype)),
                    None, requires_grad, device)
 
 
-def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), None,
                    requires_grad, device)
 
 
-def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """Uniform samples on [0, 1)."""
-    d = _float_dtype(dtype)
+    _check_pin_memory("rand", pin_memory)
+    d = _sample_dtype("rand", dtype)
     a = rng(generator).random(_size(size), dtype=np.float64 if d == np.float16 else d)
     return _finish(a.astype(d, copy=False), None, requires_grad, device)
 
 
-def randn(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """Standard normal samples."""
-    d = _float_dtype(dtype)
+    _check_pin_memory("randn", pin_memory)
+    d = _sample_dtype("randn", dtype)
     a = rng(generator).standard_normal(_size(size), dtype=np.float64 if d == np.float16 else d)
     return _finish(a.astype(d, copy=False), None, requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, device=None,
+@takes_out(dtypes="factory")
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
     """Integers drawn uniformly from [low, high)."""
     if size is None:
@@ -181,36 +221,72 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
     return _finish(a, dtype if dtype is not None else backend.int64, requires_grad, device)
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+@takes_out(dtypes="factory")
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
+             pin_memory=False):
     """A random permutation of 0..n-1."""
+    _check_pin_memory("randperm", pin_memory)
     return _finish(rng(generator).permutation(int(n)).astype(np.int64),
                    dtype if dtype is not None else backend.int64, requires_grad, device)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False):
-    """Samples from N(mean, std^2); mean/std may be tensors (broadcast) or floats with size."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
+    """Samples from N(mean, std^2): of the broadcast shape of tensor ``mean`` / ``std``, or of
+    ``size`` when both are floats (only then may ``dtype``, ``device``, ``requires_grad``
+    be given, as in torch)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        for name, value in (("size", size), ("dtype", dtype), ("device", device),
+                            ("requires_grad", requires_grad)):
+            if value not in (None, False):
+                raise TypeError(f"normal(): argument '{name}' is only accepted when mean and "
+                                f"std are floats")
+        return _normal_broadcast(mean, std, generator=generator, out=out)
     if size is None:
-        size = np.broadcast_shapes(np.shape(m), np.shape(s))
-    if isinstance(m, np.ndarray) or isinstance(s, np.ndarray):
-        d = (m if isinstance(m, np.ndarray) else s).dtype
-    else:
-        d = _float_dtype(dtype)
+        raise TypeError("normal(): argument 'size' is required when mean and std are floats")
+    return _normal_sized(mean, std, size, generator=generator, out=out, dtype=dtype,
+                         device=device, requires_grad=requires_grad)
+
+
+def _check_std(s):
     if np.any(np.asarray(s) < 0):
         raise RuntimeError("normal expects std >= 0.0")
-    a = m + s * rng(generator).standard_normal(_size((size,)))
+
+
+@takes_out
+def _normal_broadcast(mean, std, *, generator=None):
+    m, s = (x._data if isinstance(x, Tensor) else x for x in (mean, std))
+    _check_std(s)
+    d = (m if isinstance(m, np.ndarray) else s).dtype
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    return Tensor(np.asarray(m + s * rng(generator).standard_normal(shape)).astype(d))
+
+
+@takes_out(dtypes="factory")
+def _normal_sized(mean, std, size, *, generator=None, dtype=None, device=None,
+                  requires_grad=False):
+    _check_std(std)
+    d = _sample_dtype("normal", dtype)
+    a = mean + std * rng(generator).standard_normal(_size((size,)))
     return _finish(np.asarray(a).astype(d), None, requires_grad, device)
 
 
-def bernoulli(input, p=None, *, generator=None):
-    """Samples 1 with probability ``input`` (or ``p``), else 0."""
+_normal_broadcast.__name__ = _normal_sized.__name__ = "normal"
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """Samples 1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype or
+    ``out``'s (any dtype holds 0 and 1)."""
     probs = input._data if p is None else np.full(input.shape, p)
     a = rng(generator).random(probs.shape) < probs
-    return Tensor(a.astype(input._data.dtype))
+    if out is None:
+        return Tensor(a.astype(input._data.dtype))
+    if p is not None:
+        raise TypeError("bernoulli(): argument 'out' cannot be combined with p (as in torch)")
+    return write_out("bernoulli", Tensor(a.astype(out._data.dtype)), out, (input,))
 
 
+@takes_out(dtypes="exact")
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Draw category indices from (rows of) non-negative weights ``input``."""
     w = input._data.astype(np.float64)
@@ -226,27 +302,65 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return Tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
 
 
-def _like(fn):
-    def like(input, *args, dtype=None, device=None, requires_grad=False, memory_format=None, **kw):
-        d = dtype if dtype is not None else input.dtype
-        return fn(input.shape, *args, dtype=d, device=device, requires_grad=requires_grad, **kw)
-    like.__name__ = fn.__name__ + "_like"
-    like.__doc__ = f"``{fn.__name__}`` with the shape (and by default dtype) of ``input``."
-    return like
+def _laid_out(fn, input, t, memory_format):
+    """``t`` (new, of ``input``'s shape) laid out as ``memory_format`` asks: by default
+    (``preserve_format``) in ``input``'s order of dimensions, as in torch."""
+    if layout_order(fn, memory_format) == "K" and not input._data.flags.c_contiguous:
+        a = np.empty_like(input._data, t._data.dtype, order="K")
+        a[...] = t._data
+        t._data = a
+    return t
 
 
-zeros_like = _like(zeros)
-ones_like = _like(ones)
-empty_like = _like(empty)
-rand_like = _like(rand)
-randn_like = _like(randn)
+def _dtype_of(input, dtype):
+    return dtype if dtype is not None else input.dtype
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return full(input.shape, fill_value, dtype=dtype if dtype is not None else input.dtype,
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
+               memory_format=preserve_format):
+    t = zeros(input.shape, dtype=_dtype_of(input, dtype), device=device,
+              requires_grad=requires_grad)
+    return _laid_out("zeros_like", input, t, memory_format)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False,
+              memory_format=preserve_format):
+    t = ones(input.shape, dtype=_dtype_of(input, dtype), device=device,
+             requires_grad=requires_grad)
+    return _laid_out("ones_like", input, t, memory_format)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False,
+               memory_format=preserve_format):
+    t = empty(input.shape, dtype=_dtype_of(input, dtype), device=device,
+              requires_grad=requires_grad)
+    return _laid_out("empty_like", input, t, memory_format)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=preserve_format):
+    t = full(input.shape, fill_value, dtype=_dtype_of(input, dtype), device=device,
+             requires_grad=requires_grad)
+    return _laid_out("full_like", input, t, memory_format)
+
+
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+              memory_format=preserve_format):
+    t = rand(input.shape, generator=generator, dtype=_dtype_of(input, dtype), device=device,
+             requires_grad=requires_grad)
+    return _laid_out("rand_like", input, t, memory_format)
+
+
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False,
+               memory_format=preserve_format):
+    t = randn(input.shape, generator=generator, dtype=_dtype_of(input, dtype), device=device,
+              requires_grad=requires_grad)
+    return _laid_out("randn_like", input, t, memory_format)
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None,
+                 requires_grad=False, memory_format=preserve_format):
+    """``randint(low, high)`` of ``input``'s shape; ``randint_like(x, high)`` draws [0, high)."""
+    t = randint(low, high, input.shape, generator=generator, dtype=_dtype_of(input, dtype),
                 device=device, requires_grad=requires_grad)
-
-
-def randint_like(input, low, high=None, *, dtype=None, device=None, requires_grad=False):
-    return randint(low, high, input.shape, dtype=dtype if dtype is not None else input.dtype,
-                   device=device, requires_grad=requires_grad)
+    return _laid_out("randint_like", input, t, memory_format)

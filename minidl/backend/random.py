@@ -1,6 +1,8 @@
 """Seeded random number generation: one default generator, torch.Generator's API."""
 import numpy as np
 
+from .device import device as _device
+
 __all__ = ["Generator", "default_generator", "manual_seed", "initial_seed", "seed",
            "get_rng_state", "set_rng_state"]
 
@@ -9,7 +11,7 @@ class Generator:
     """A random stream (``torch.Generator``) backed by NumPy's PCG64."""
 
     def __init__(self, device="cpu"):
-        self.device = device
+        self.device = _device(device)
         self._seed = 67280421310721
         self.np = np.random.default_rng(self._seed)
 
