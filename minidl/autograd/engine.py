@@ -102,6 +102,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if create_graph:
         raise NotImplementedError("minidl's backward passes are not themselves differentiable: "
                                   "create_graph=True (higher-order gradients) is not supported")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     single = isinstance(inputs, T)
     inputs = (inputs,) if single else tuple(inputs)
     for i, t in enumerate(inputs):
