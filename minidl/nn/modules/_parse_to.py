@@ -1,18 +1,17 @@
 """``Module.to``'s arguments (torch's ``_parse_to``): ``to(dtype)``, ``to(device)``,
-``to(device, dtype)``, ``to(tensor)`` and the ``dtype=`` / ``device=`` keywords."""
-from ...backend import as_dtype, check_device
+``to(device, dtype)``, ``to(tensor)`` and the ``dtype=`` / ``device=`` / ``non_blocking=`` /
+``memory_format=`` keywords."""
+import numpy as np
+
+from ...backend import as_dtype, check_device, layout_order
 from ...tensor import Tensor
 
 
-def parse_to(args, kwargs):
-    """The dtype named by ``to``'s arguments (None when not given), after checking that the
-    device is the CPU and the dtype a floating one (a module casts only its floating tensors)."""
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+def to(module, *args, dtype=None, device=None, non_blocking=False, memory_format=None):
+    """``module.to(...)``: the device must be the CPU (``non_blocking`` then has no effect,
+    as in torch); a dtype, which must be a floating one, casts the floating parameters and
+    buffers; ``memory_format=contiguous_format`` makes the 4-D and 5-D ones C-contiguous,
+    as torch does (the channels-last formats are refused)."""
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
@@ -23,9 +22,13 @@ def parse_to(args, kwargs):
         else:
             dtype = a
     check_device(device)
+    order = None if memory_format is None else layout_order("to", memory_format)
     if dtype is not None:
         dtype = as_dtype(dtype)
         if not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
-    return dtype
+        module._cast_floats(dtype)
+    if order == "C":
+        module._apply(lambda a: np.ascontiguousarray(a) if a.ndim in (4, 5) else a)
+    return module

@@ -22,9 +22,9 @@ class _ConvNd(Module):
 
     _n = 0
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None,
-                 transposed=False, output_padding=0):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 transposed, output_padding, groups, bias, padding_mode, device=None,
+                 dtype=None):
         super().__init__()
         tup = _ntuple(self._n)
         if groups <= 0:
@@ -107,7 +107,16 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """The forward convolutions, with torch's ``Conv1d/2d/3d`` constructor."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, device, dtype)
+
+
+class Conv1d(_Conv):
     """1-D convolution over (N, C_in, L) or (C_in, L) inputs."""
 
     _n = 1
@@ -120,7 +129,7 @@ class Conv1d(_ConvNd):
         return self._conv_forward(input, self.weight, self.bias)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W) inputs."""
 
     _n = 2
@@ -133,7 +142,7 @@ class Conv2d(_ConvNd):
         return self._conv_forward(input, self.weight, self.bias)
 
 
-class Conv3d(_ConvNd):
+class Conv3d(_Conv):
     """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) inputs."""
 
     _n = 3
@@ -155,8 +164,7 @@ class _ConvTransposeNd(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device, dtype, transposed=True,
-                         output_padding=output_padding)
+                         True, output_padding, groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size):
         """The output_padding that makes the output ``output_size`` (spatial dims, or all)."""

@@ -9,10 +9,9 @@ from collections import OrderedDict
 from ...backend import as_dtype
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
-from . import _state_dict
+from . import _parse_to, _state_dict
 from ._hooks import (BackwardHookState, add_hook, run_always_called_hooks, run_forward_hooks,
                      run_forward_pre_hooks)
-from ._parse_to import parse_to
 
 __all__ = ["Module"]
 
@@ -334,12 +333,9 @@ class Module:
                            a.dtype != np_dtype else a)
 
     def to(self, *args, **kwargs):
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: casts floating
-        parameters and buffers; the device must be the CPU."""
-        dtype = parse_to(args, kwargs)
-        if dtype is not None:
-            self._cast_floats(dtype)
-        return self
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``, as torch's:
+        casts floating parameters and buffers; the device must be the CPU (see _parse_to)."""
+        return _parse_to.to(self, *args, **kwargs)
 
     def float(self):
         return self._cast_floats("float32")
