@@ -93,10 +93,6 @@ class Optimizer:
             cls.step = _hooked_step(cls.__dict__["step"])
 
     def __init__(self, params, defaults):
-        if defaults.get("differentiable"):
-            raise NotImplementedError(
-                f"{type(self).__name__}(differentiable=True): minidl's optimizer steps update "
-                f"parameters in place outside the graph and cannot be differentiated through")
         self.defaults = defaults
         self._step_pre_hooks = OrderedDict()
         self._step_post_hooks = OrderedDict()
@@ -155,6 +151,7 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             param_group.setdefault(name, default)
+        self._refuse_unsupported(param_group)
         if len({id(p) for p in params}) != len(params):
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
                           "future, this will cause an error; see "
@@ -164,6 +161,17 @@ class Optimizer:
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
+
+    def _refuse_unsupported(self, group):
+        """``differentiable=True`` and ``capturable=True`` (in the defaults or a group)."""
+        name = type(self).__name__
+        if group.get("differentiable"):
+            raise NotImplementedError(
+                f"{name}(differentiable=True): minidl's optimizer steps update parameters in "
+                f"place outside the graph and cannot be differentiated through")
+        if group.get("capturable"):
+            raise RuntimeError(f"{name}(capturable=True) needs parameters on an accelerator "
+                               f"(CUDA graphs); minidl runs on the CPU only")
 
     # -------------------------------------------------------------------- step
     def zero_grad(self, set_to_none=True):
