@@ -9,6 +9,7 @@ Iterable datasets are iterated by every worker, as in torch (split them with
 import itertools
 import queue
 import threading
+import warnings
 
 from ...backend import rng
 from .dataset import IterableDataset
@@ -77,8 +78,10 @@ class DataLoader:
     """Iterate over ``dataset`` in batches (``torch.utils.data.DataLoader``).
 
     ``shuffle=True`` draws a new order every epoch from ``generator`` (or from the default
-    generator, so ``minidl.manual_seed`` makes it reproducible). ``pin_memory`` has no
-    effect (there is only the CPU). ``num_workers > 0`` uses worker threads (see module doc).
+    generator, so ``minidl.manual_seed`` makes it reproducible). ``pin_memory=True`` warns
+    and has no effect, as in torch without an accelerator. ``num_workers > 0`` uses worker
+    threads (see module doc), so ``multiprocessing_context`` is refused; with
+    ``in_order=False`` a batch is handed back as soon as it is ready.
     """
 
     _frozen = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -104,6 +107,12 @@ class DataLoader:
             raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        if multiprocessing_context is not None:
+            raise ValueError(
+                f"multiprocessing_context={multiprocessing_context!r} is not supported: "
+                f"minidl's DataLoader workers are threads, not processes" if num_workers else
+                f"multiprocessing_context can only be used with multi-process loading "
+                f"(num_workers > 0), but got num_workers={num_workers}")
         if isinstance(dataset, IterableDataset):
             if shuffle not in (False, None):
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
@@ -171,6 +180,13 @@ class DataLoader:
         # like torch, every epoch draws a base seed for the workers (with or without workers,
         # so that the shuffled order does not depend on num_workers)
         base_seed = int(rng(self.generator).integers(0, 2 ** 62))
+        if self.pin_memory and self.pin_memory_device:
+            warnings.warn(f"pin_memory_device is deprecated, the current accelerator will be "
+                          f"used as the device, ignore pin_memory_device="
+                          f"'{self.pin_memory_device}'.", stacklevel=2)
+        if self.pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=2)
         if self.num_workers == 0:
             return self._single()
         if self.persistent_workers:
@@ -271,6 +287,8 @@ class _MultiWorkerIter:
         self.timeout = loader.timeout or None
         self.epoch = next(self._epochs)
         self.iterable = isinstance(loader.dataset, IterableDataset)
+        self.in_order = loader.in_order
+        self.delivered = set()  # send_idx handed back ahead of its turn (in_order=False)
         self.indices = itertools.repeat(None) if self.iterable else iter(loader._index_sampler)
         self.active = [True] * pool.num_workers
         self.next_worker = itertools.cycle(range(pool.num_workers))
@@ -308,9 +326,13 @@ class _MultiWorkerIter:
             raise StopIteration
         while True:
             # skip tasks whose worker ran out of data before answering them
-            while self.rcvd_idx < self.send_idx and self.rcvd_idx not in self.ready and \
-                    not self.active[self.task_worker[self.rcvd_idx]]:
-                del self.task_worker[self.rcvd_idx]
+            while self.rcvd_idx < self.send_idx and (self.rcvd_idx in self.delivered or (
+                    self.rcvd_idx not in self.ready and
+                    not self.active[self.task_worker[self.rcvd_idx]])):
+                if self.rcvd_idx in self.delivered:
+                    self.delivered.remove(self.rcvd_idx)
+                else:
+                    del self.task_worker[self.rcvd_idx]
                 self.rcvd_idx += 1
             if self.rcvd_idx >= self.send_idx:
                 self._close()
@@ -333,6 +355,10 @@ class _MultiWorkerIter:
                     self.active[w] = False
                 self._dispatch()
                 continue
+            if not self.in_order:
+                del self.task_worker[idx]
+                self.delivered.add(idx)
+                return self._deliver(data)
             self.ready[idx] = data
 
     def _deliver(self, data):
