@@ -9,7 +9,16 @@ from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, i
 from .tensor import Tensor, Size, is_tensor  # noqa: F401
 from ._creation import *  # noqa: F401,F403
 from . import ops  # noqa: F401  (installs Tensor methods)
-from .ops.elementwise import *  # noqa: F401,F403
+from .ops.cast import *  # noqa: F401,F403
+from .ops.conversion import *  # noqa: F401,F403
+from .ops.arithmetic import *  # noqa: F401,F403
+from .ops.powers import *  # noqa: F401,F403
+from .ops.unary import *  # noqa: F401,F403
+from .ops.trigonometric import *  # noqa: F401,F403
+from .ops.rounding import *  # noqa: F401,F403
+from .ops.binary import *  # noqa: F401,F403
+from .ops.compare import *  # noqa: F401,F403
+from .ops.fill import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.extrema import *  # noqa: F401,F403
 from .ops.vector_norm import *  # noqa: F401,F403

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..backend import as_dtype, result_type
 from ..tensor import Tensor
+from .cast import cast
 
 __all__ = ["unbroadcast", "promote", "as_operand", "normalize_dim", "normalize_dims", "check_tensor"]
 
@@ -24,7 +25,6 @@ def as_operand(x, dtype):
     if isinstance(x, Tensor):
         if x._data.dtype == dtype.np:
             return x
-        from .elementwise import cast
         return cast(x, dtype)
     if isinstance(x, np.ndarray):
         return Tensor(x.astype(dtype.np, copy=False))

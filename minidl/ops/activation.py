@@ -1,5 +1,5 @@
 """Core activations: the ``PointwiseActivation`` kernel every pointwise activation is built
-on, and softmax / log_softmax / softmin.
+on, relu / sigmoid / tanh, and softmax / log_softmax / softmin.
 
 A ``PointwiseActivation``'s ``f`` computes y = f(x) and ``grad`` the input gradient
 g * f'(x) from whichever of x, y the formula needs (``saves``). The other activations live in
@@ -11,14 +11,89 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Kernel
+from ._inplace import add_inplace_functions, methods_with_inplace
+from ._operands import dtype_name, unary_function
 from ._reduce_dims import reduction_axis
 from ._util import check_tensor
-from .elementwise import _dtype_name, cast, neg
+from .cast import cast
+from .unary import neg
 
-__all__ = ["softmax", "log_softmax"]
+__all__ = ["relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax"]
 
 TENSOR_METHODS = {}
-FUNCTIONAL = ["softmax", "log_softmax", "softmin"]
+FUNCTIONAL = ["relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "softmin"]
+
+
+# ----------------------------------------------------------- relu, sigmoid, tanh
+class Tanh(Kernel):
+    """y = tanh x; dy/dx = 1 - y^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Kernel):
+    """y = 1/(1 + e^-x); dy/dx = y (1 - y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.negative(x, out=np.empty_like(x))  # an array also when x is 0-d
+        with np.errstate(over="ignore"):  # e^-x = inf for x << 0 gives y = 0 exactly
+            np.exp(y, out=y)
+        y += 1.0
+        np.reciprocal(y, out=y)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return g * (y * (1.0 - y))
+
+
+class Relu(Kernel):
+    """y = max(x, 0); dy/dx = 1 where x > 0, else 0 (0 at x = 0, as torch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return g * (y > 0)
+
+
+tanh = unary_function(Tanh, "tanh")
+sigmoid = unary_function(Sigmoid, "sigmoid")
+
+
+def relu(input, inplace=False):
+    """max(input, 0); ``inplace=True`` (F.relu) overwrites ``input``."""
+    check_tensor(input, "relu")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    if inplace:
+        return input._inplace(Relu.apply)
+    return Relu.apply(input)
+
+
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+add_inplace_functions(globals(), [sigmoid, tanh])
+TENSOR_METHODS.update(methods_with_inplace([tanh, sigmoid, relu]))
 
 
 # ------------------------------------------------------------ pointwise kernel
@@ -119,7 +194,7 @@ def _softmax_args(input, dim, dtype, stacklevel, fn):
     if dtype is not None:
         input = cast(input, dtype)
     if input._data.dtype.kind != "f":
-        raise NotImplementedError(f"\"{fn}\" not implemented for '{_dtype_name(input)}' (cast "
+        raise NotImplementedError(f"\"{fn}\" not implemented for '{dtype_name(input)}' (cast "
                                   f"the input to a floating dtype or pass dtype=)")
     return input, reduction_axis(dim, input.ndim, fn)
 

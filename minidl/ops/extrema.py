@@ -12,7 +12,7 @@ from ..autograd import Kernel
 from ..tensor import Tensor
 from ._reduce_dims import reduction_axis, reduction_dims, save_reduced, unsqueeze_reduced
 from ._util import check_tensor
-from .elementwise import maximum, minimum
+from .binary import maximum, minimum
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "median", "return_types"]
 

@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from ._index_write import add_at, write_inplace
 from ._shape_args import INDEX_DTYPES, along, as_int
 from ._util import check_tensor, normalize_dim, unbroadcast
+from .cast import cast
 
 __all__ = ["narrow", "select", "index_put"]
 
@@ -271,7 +272,6 @@ def value_for(x, value):
     """``value`` as an operand of x's dtype: tensors cast differentiably, the rest as arrays."""
     if isinstance(value, Tensor):
         if value._data.dtype != x._data.dtype:
-            from .elementwise import cast
             value = cast(value, x.dtype)
         return value
     return np.asarray(value).astype(x._data.dtype, copy=False)

@@ -11,8 +11,8 @@ import numpy as np
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._util import check_tensor, unbroadcast
+from .arithmetic import add, mul
 from .einsum import einsum, tensordot
-from .elementwise import add, mul
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv",
            "baddbmm", "addbmm"]

@@ -14,9 +14,12 @@ from .. import backend
 from ..autograd import Kernel
 from ..backend import as_dtype, get_default_dtype
 from ..tensor import Tensor
+from ._operands import dtype_name
 from ._reduce_dims import reduction_axis, reduction_dims, save_reduced, unsqueeze_reduced
 from ._util import check_tensor
-from .elementwise import _dtype_name, cast, isnan, where
+from .binary import where
+from .cast import cast
+from .compare import isnan
 
 __all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "prod", "logsumexp", "cumsum",
            "cumprod", "all", "any", "count_nonzero", "nansum"]
@@ -47,7 +50,7 @@ def _floating(input, fn, dtype=None):
         input = cast(input, dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {_dtype_name(input)}")
+                           f"floating point or complex dtype. Got: {dtype_name(input)}")
     return input
 
 
@@ -163,7 +166,7 @@ def _var_args(fn, input, dim, unbiased, keepdim, correction):
     x = check_tensor(input, fn)
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}(): std and var only support floating point and complex dtypes "
-                           f"(got {_dtype_name(x)})")
+                           f"(got {dtype_name(x)})")
     if isinstance(dim, builtins.bool):  # var(input, unbiased)
         dim, unbiased = None, dim
     if correction is not None and unbiased is not None:

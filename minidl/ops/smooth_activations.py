@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
+from ._erf import erf_array
 from .activation import PointwiseActivation, apply_activation, sigmoid_array, softplus_array
-from .elementwise import _erf
 
 __all__ = []
 
@@ -25,7 +25,7 @@ class GELU(PointwiseActivation):
     def f(x, approximate):
         if approximate == "tanh":
             return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1.0 + _erf(x * _INV_SQRT_2))
+        return 0.5 * x * (1.0 + erf_array(x * _INV_SQRT_2))
 
     @staticmethod
     def grad(g, x, approximate):
@@ -33,7 +33,7 @@ class GELU(PointwiseActivation):
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
             dt = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt)
-        cdf = 0.5 * (1.0 + _erf(x * _INV_SQRT_2))
+        cdf = 0.5 * (1.0 + erf_array(x * _INV_SQRT_2))
         pdf = np.exp(-0.5 * x * x) * _INV_SQRT_2PI
         return g * (cdf + x * pdf)
 

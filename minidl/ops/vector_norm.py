@@ -5,12 +5,13 @@ import builtins
 import numpy as np
 
 from ..autograd import Kernel
+from ._operands import dtype_name
 from ._reduce_dims import reduction_dims, save_reduced, unsqueeze_reduced
 from ._util import check_tensor
-from .elementwise import _dtype_name, cast
-from .elementwise import abs as _abs
+from .cast import cast
 from .extrema import amax, amin
 from .reduce import sum as _sum
+from .unary import abs as _abs
 
 __all__ = ["norm"]
 
@@ -70,7 +71,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         input = cast(input, dtype)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {_dtype_name(input)}")
+                           f"input. Got {dtype_name(input)}")
     if isinstance(p, str):
         if p != "fro":
             raise NotImplementedError(f"norm(p={p!r}) is not supported: use p='fro' or a number "

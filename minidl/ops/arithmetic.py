@@ -1,0 +1,254 @@
+"""Arithmetic with broadcasting and torch's type promotion: add, sub, mul, div (true,
+floor, trunc), remainder, fmod, addcmul, addcdiv.
+
+Each backward is the derivative of the forward, reduced back to each input's shape with
+``unbroadcast`` where broadcasting stretched it; rounded division has zero gradient."""
+import numpy as np
+
+from ..autograd import Kernel
+from ..backend import get_default_dtype
+from ..tensor import Tensor
+from ._inplace import methods_with_inplace
+from ._operands import apply_binary, array_of, check_operands, promote_pair, refuse_bool
+from ._util import promote, unbroadcast
+
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+           "floor_divide", "remainder", "fmod", "addcmul", "addcdiv"]
+
+FUNCTIONAL = []
+
+
+class Add(Kernel):
+    """z = x + alpha * y."""
+
+    @staticmethod
+    def forward(ctx, x, y, alpha=1):
+        ctx.shapes, ctx.alpha = (x.shape, y.shape), alpha
+        return x + y if alpha == 1 else x + alpha * y
+
+    @staticmethod
+    def backward(ctx, g):
+        sx, sy = ctx.shapes
+        gx = unbroadcast(g, sx) if ctx.needs_input_grad[0] else None
+        if not ctx.needs_input_grad[1]:
+            return gx, None
+        return gx, unbroadcast(g if ctx.alpha == 1 else g * ctx.alpha, sy)
+
+
+class Sub(Kernel):
+    """z = x - alpha * y."""
+
+    @staticmethod
+    def forward(ctx, x, y, alpha=1):
+        ctx.shapes, ctx.alpha = (x.shape, y.shape), alpha
+        return x - y if alpha == 1 else x - alpha * y
+
+    @staticmethod
+    def backward(ctx, g):
+        sx, sy = ctx.shapes
+        gx = unbroadcast(g, sx) if ctx.needs_input_grad[0] else None
+        if not ctx.needs_input_grad[1]:
+            return gx, None
+        return gx, unbroadcast(-g if ctx.alpha == 1 else -ctx.alpha * g, sy)
+
+
+class Mul(Kernel):
+    """z = x * y; dz/dx = y, dz/dy = x."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = unbroadcast(g * y, x.shape) if ctx.needs_input_grad[0] else None
+        gy = unbroadcast(g * x, y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Div(Kernel):
+    """z = x / y; dz/dx = 1/y, dz/dy = -x/y^2."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x / y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gx = unbroadcast(g / y, x.shape) if ctx.needs_input_grad[0] else None
+            gy = unbroadcast(-g * x / (y * y), y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class RoundedDiv(Kernel):
+    """z = floor(x / y) or trunc(x / y); a step function, so dz/dx = dz/dy = 0."""
+
+    @staticmethod
+    def forward(ctx, x, y, mode):
+        ctx.shapes = (x.shape, y.shape)
+        if x.dtype.kind == "f":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.floor_divide(x, y) if mode == "floor" else np.trunc(x / y)
+        if mode == "floor":
+            return np.floor_divide(x, y)
+        q = np.abs(x) // np.abs(y)  # integer truncation towards zero
+        return np.where((x < 0) != (y < 0), -q, q).astype(q.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.zeros(s, g.dtype) if need else None
+                     for s, need in zip(ctx.shapes, ctx.needs_input_grad))
+
+
+class Remainder(Kernel):
+    """z = x - y * floor(x / y) (sign of y); dz/dx = 1, dz/dy = -floor(x / y)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.remainder(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = unbroadcast(g, x.shape) if ctx.needs_input_grad[0] else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gy = (unbroadcast(-g * np.floor_divide(x, y), y.shape) if ctx.needs_input_grad[1]
+                  else None)
+        return gx, gy
+
+
+class Fmod(Kernel):
+    """z = x - y * trunc(x / y) (sign of x); dz/dx = 1, dz/dy = -trunc(x / y)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = unbroadcast(g, x.shape) if ctx.needs_input_grad[0] else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gy = unbroadcast(-g * np.trunc(x / y), y.shape) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+def _check_alpha(x, alpha):
+    if alpha != 1 and array_of(x).dtype.kind in "iub" and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other, with broadcasting and torch's type promotion."""
+    check_operands("add", input, other)
+    x, y = promote_pair(input, other)
+    _check_alpha(x, alpha)
+    return apply_binary(Add, x, y, alpha=alpha)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other (bool tensors are refused, as in torch)."""
+    check_operands("sub", input, other)
+    a_bool, b_bool = (isinstance(v, (bool, np.bool_)) or
+                      isinstance(v, (Tensor, np.ndarray)) and array_of(v).dtype.kind == "b"
+                      for v in (input, other))
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    x, y = promote_pair(input, other)
+    _check_alpha(x, alpha)
+    return apply_binary(Sub, x, y, alpha=alpha)
+
+
+def mul(input, other, *, out=None):
+    check_operands("mul", input, other)
+    x, y = promote_pair(input, other)
+    return apply_binary(Mul, x, y)
+
+
+def _check_int_zero(y, fn):
+    if array_of(y).dtype.kind in "iub" and not np.all(array_of(y)):
+        raise RuntimeError(f"ZeroDivisionError: {fn}() of an integer tensor by zero")
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """True division (integers promote to the default float) unless ``rounding_mode``.
+
+    ``rounding_mode='trunc'`` rounds towards zero, ``'floor'`` towards minus infinity; both
+    keep integer dtypes and have zero gradient.
+    """
+    check_operands("div", input, other)
+    x, y = promote_pair(input, other)
+    if rounding_mode is None:
+        if array_of(x).dtype.kind != "f":
+            x, y = promote(x, y, dtype=get_default_dtype())
+        return apply_binary(Div, x, y)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found '{rounding_mode}'")
+    refuse_bool(x, f"div_{rounding_mode}")
+    _check_int_zero(y, "div")
+    return apply_binary(RoundedDiv, x, y, mode=rounding_mode)
+
+
+def true_divide(input, other, *, out=None):
+    return div(input, other)
+
+
+def floor_divide(input, other, *, out=None):
+    """floor(input / other), keeping integer dtypes."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other, *, out=None):
+    """Python's modulus: the result has the sign of ``other``."""
+    check_operands("remainder", input, other)
+    x, y = promote(input, other)
+    refuse_bool(x, "remainder")
+    _check_int_zero(y, "remainder")
+    return apply_binary(Remainder, x, y)
+
+
+def fmod(input, other, *, out=None):
+    """C's fmod: the result has the sign of ``input``."""
+    check_operands("fmod", input, other)
+    x, y = promote(input, other)
+    refuse_bool(x, "fmod")
+    _check_int_zero(y, "fmod")
+    return apply_binary(Fmod, x, y)
+
+
+subtract, multiply, divide = sub, mul, div
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 * tensor2."""
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 / tensor2 (true division)."""
+    if all(array_of(t).dtype.kind in "iub" for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
+                           "release addcdiv will perform a true division of tensor1 and tensor2.")
+    return add(input, div(tensor1, tensor2), alpha=value)
+
+
+TENSOR_METHODS = methods_with_inplace(
+    [add, sub, mul, div, true_divide, floor_divide, remainder, fmod, addcmul, addcdiv],
+    {"subtract": sub, "multiply": mul, "divide": div})

@@ -1,0 +1,142 @@
+"""Trigonometric and hyperbolic functions and their inverses: sin, cos, tan, asin, acos,
+atan, sinh, cosh (tanh is an activation; atan2 a binary op). Integer inputs become the
+default float dtype; each backward is the derivative in the kernel's docstring."""
+import numpy as np
+
+from ..autograd import Kernel
+from ._inplace import add_inplace_functions, methods_with_inplace
+from ._operands import unary_function
+
+__all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh"]
+
+FUNCTIONAL = []
+
+
+class Sin(Kernel):
+    """y = sin x; dy/dx = cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * np.cos(x)
+
+
+class Cos(Kernel):
+    """y = cos x; dy/dx = -sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return -g * np.sin(x)
+
+
+class Tan(Kernel):
+    """y = tan x; dy/dx = 1 + y^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return g * (1.0 + y * y)
+
+
+class Asin(Kernel):
+    """y = asin x; dy/dx = 1/sqrt(1 - x^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g / np.sqrt(1.0 - x * x)
+
+
+class Acos(Kernel):
+    """y = acos x; dy/dx = -1/sqrt(1 - x^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -g / np.sqrt(1.0 - x * x)
+
+
+class Atan(Kernel):
+    """y = atan x; dy/dx = 1/(1 + x^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / (1.0 + x * x)
+
+
+class Sinh(Kernel):
+    """y = sinh x; dy/dx = cosh x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * np.cosh(x)
+
+
+class Cosh(Kernel):
+    """y = cosh x; dy/dx = sinh x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * np.sinh(x)
+
+sin = unary_function(Sin, "sin")
+cos = unary_function(Cos, "cos")
+tan = unary_function(Tan, "tan")
+asin = unary_function(Asin, "asin")
+acos = unary_function(Acos, "acos")
+atan = unary_function(Atan, "atan")
+sinh = unary_function(Sinh, "sinh")
+cosh = unary_function(Cosh, "cosh")
+
+_FUNCTIONS = [sin, cos, tan, asin, acos, atan, sinh, cosh]
+TENSOR_METHODS = methods_with_inplace(_FUNCTIONS)
+add_inplace_functions(globals(), _FUNCTIONS)
