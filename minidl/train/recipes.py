@@ -90,8 +90,10 @@ def get_recipe(name):
 register_recipe(Recipe(
     "lenet", "lenet5", "LeNet-5: conv 6@5x5 - pool - conv 16@5x5 - pool - fc 120 - 84 - classes",
     lambda info: {"num_classes": info["num_classes"], "in_channels": info["in_channels"]},
-    # 20 epochs: 98.5 % on mnist-mini, 89.0 % on fashion-mnist-mini (10 epochs: 87.4 %)
-    {"epochs": 20, "batch_size": 64, "lr": 2e-3, "optimizer": "adam", "scheduler": "cosine"}))
+    # weight decay 5e-4 chosen on the validation split of fashion-mnist-mini (val 87.9 %;
+    # without 86.7 %, 30 epochs 87.5 %, lr 1e-3 87.2 %, crop 86.8 %); mnist-mini: 98.1 % both
+    {"epochs": 20, "batch_size": 64, "lr": 2e-3, "optimizer": "adam", "scheduler": "cosine",
+     "weight_decay": 5e-4}))
 register_recipe(Recipe(
     "mlp", "mlp", "MLP: flatten - 256 - 256 - classes (ReLU)",
     lambda info: {"in_features": info["in_features"], "hidden": [256, 256],
