@@ -1,6 +1,7 @@
 """Flatten parameters into one vector and back."""
 import numpy as np
 
+from ...ops.join import cat
 from ...tensor import Tensor
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
@@ -8,7 +9,6 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 def parameters_to_vector(parameters):
     """All ``parameters`` flattened and concatenated into one (differentiable) vector."""
-    from ... import cat
     return cat([p.reshape(-1) for p in parameters])
 
 
