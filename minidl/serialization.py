@@ -107,12 +107,24 @@ def _serialize(obj):
     return safetensors.numpy.save(enc.arrays, metadata=meta)
 
 
+def _refuse_pickling(fn, **given):
+    """The pickle-only arguments of save / load, refused by name when given."""
+    for name, value in given.items():
+        if value not in (None, False, {}):
+            raise ValueError(f"{fn}(): {name} is not supported: minidl checkpoints are "
+                             f"safetensors, never pickles")
+
+
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
     """Save ``obj`` (tensors and nested containers of them) to a path or binary file object.
 
     Writing to a path is atomic: the data goes to a temporary file in the same folder, which
-    then replaces ``f``, so a crash never leaves a half-written checkpoint.
+    then replaces ``f``, so a crash never leaves a half-written checkpoint. Nothing is
+    pickled, so ``pickle_module`` / ``pickle_protocol`` and torch's legacy format
+    (``_use_new_zipfile_serialization=False``) are refused.
     """
+    _refuse_pickling("save", pickle_module=pickle_module, pickle_protocol=pickle_protocol,
+                     _use_new_zipfile_serialization=not _use_new_zipfile_serialization)
     data = _serialize(obj)
     if hasattr(f, "write"):
         f.write(data)
@@ -231,10 +243,16 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
     Tensors come back with their dtype, shape and ``requires_grad`` (Parameters as plain
     Tensors); a tensor stored several times comes back as one object. A plain safetensors
-    file (no minidl structure) loads as a dict name -> Tensor. Never executes code.
+    file (no minidl structure) loads as a dict name -> Tensor. Never executes code, so
+    ``weights_only=False`` loads the same as True; ``pickle_module``, pickle's own arguments
+    and ``mmap=True`` (the file is read whole) are refused.
     """
     import safetensors.numpy
 
+    _refuse_pickling("load", pickle_module=pickle_module,
+                     **{f"pickle argument {k!r}": True for k in pickle_load_args})
+    if mmap:
+        raise ValueError("load(): mmap=True is not supported: minidl reads the whole file")
     mapper = _location_mapper(map_location)
     if hasattr(f, "read"):
         name = repr(getattr(f, "name", "the file object"))

@@ -193,7 +193,8 @@ def summary(model, input_size=None, dtypes=None, batch_size=1, depth=None, input
     ``batch_size``: the batch the numbers are for (default 1: per sample). ``depth``: show
     rows down to this nesting depth (deeper calls are folded into their ancestor's row);
     None shows every module. ``input_data``: a tensor (or list of tensors) to use instead of
-    random inputs; ``input_size`` is then ignored.
+    random inputs, which then give the batch size (so ``input_size``, ``dtypes`` and
+    ``batch_size`` must not be passed with it).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"summary: model must be an nn.Module, got {type(model).__name__}")
@@ -202,6 +203,13 @@ def summary(model, input_size=None, dtypes=None, batch_size=1, depth=None, input
     if depth is not None and depth < 1:
         raise ValueError(f"summary: depth must be None or >= 1, got {depth}")
     if input_data is not None:
+        given = [name for name, value, default in (("input_size", input_size, None),
+                                                   ("dtypes", dtypes, None),
+                                                   ("batch_size", batch_size, 1))
+                 if value != default]
+        if given:
+            raise ValueError(f"summary: input_data gives the inputs; do not pass "
+                             f"{' or '.join(given)} with it")
         inputs = list(input_data) if isinstance(input_data, (tuple, list)) else [input_data]
         batch_size = int(inputs[0].shape[0]) if inputs[0].dim() else 1
     else:
