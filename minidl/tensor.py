@@ -106,8 +106,24 @@ class Tensor:
         st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[self._wrap_dim(dim)]
 
-    def is_contiguous(self, memory_format=None):
-        return self._data.flags.c_contiguous
+    def is_contiguous(self, memory_format=backend.contiguous_format):
+        """Whether the elements lie densely in row-major order -- or, for ``channels_last``
+        (4-D) / ``channels_last_3d`` (5-D), channels innermost (torch's test, which skips
+        size-1 dimensions)."""
+        order = {backend.channels_last: (1, 3, 2, 0), backend.channels_last_3d: (1, 4, 3, 2, 0)}
+        if memory_format not in order:
+            backend.layout_order("is_contiguous", memory_format)  # a format at all?
+            return self._data.flags.c_contiguous
+        dims = order[memory_format]
+        if self._data.ndim != len(dims):
+            return False
+        expected = 1
+        for d in dims:
+            if self._data.shape[d] != 1:
+                if self.stride(d) != expected:
+                    return False
+                expected *= self._data.shape[d]
+        return True
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -159,7 +175,7 @@ class Tensor:
     def cpu(self):
         return self
 
-    def cuda(self, *args, **kwargs):
+    def cuda(self, device=None, non_blocking=False, memory_format=backend.preserve_format):
         raise RuntimeError("minidl runs on the CPU only; there is no CUDA device")
 
     def __len__(self):
