@@ -1,27 +1,9 @@
-"""Layer 3: differentiable kernels by family.
+"""Layer 3: differentiable kernels, one concept per module (``arithmetic``, ``view``,
+``conv`` ...); each module's ``__all__`` lists its torch-level functions.
 
-Each family module defines its kernels, the torch-level functions (its ``__all__``), the
-Tensor methods it provides (``TENSOR_METHODS``) and the names it adds to
-``minidl.nn.functional`` (``FUNCTIONAL``). Importing this package installs the methods.
+Importing this package installs Tensor's methods from the one table in ``tensor_methods``.
 """
-from ..tensor import Tensor
-from . import (cast, conversion, arithmetic, powers, unary, trigonometric, rounding, binary,
-               compare, fill, operators,
-               reduce, extrema, vector_norm, view, permute, expand, join, split,
-               flip_roll, diagonal, indexing, masked, gather, sort, pad, embedding,
-               linalg, einsum, conv, pool,
-               adaptive_pool, norm, cross_entropy, loss, activation, rectifiers, smooth_activations,
-               shrink, dropout, interpolate, pixel_shuffle, unpool)
-from . import conv_reference  # noqa: F401  (the textbook conv2d the fast one is tested against)
-
-FAMILIES = (cast, conversion, arithmetic, powers, unary, trigonometric, rounding, binary,
-            compare, fill, operators,
-            reduce, extrema, vector_norm, view, permute, expand, join, split,
-            flip_roll, diagonal, indexing, masked, gather, sort, pad, embedding,
-            linalg, einsum, conv, pool,
-            adaptive_pool, norm, cross_entropy, loss, activation, rectifiers, smooth_activations,
-            shrink, dropout, interpolate, pixel_shuffle, unpool)
-
-for _family in FAMILIES:
-    for _name, _fn in _family.TENSOR_METHODS.items():
-        setattr(Tensor, _name, _fn)
+from . import (
+    conv_reference,  # noqa: F401  (the textbook conv2d the fast one is tested against)
+    tensor_methods,  # noqa: F401  (installs Tensor's methods)
+)

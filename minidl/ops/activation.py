@@ -11,17 +11,14 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Kernel
-from ._inplace import add_inplace_functions, methods_with_inplace
+from ._inplace import inplace_method
 from ._operands import dtype_name, unary_function
 from ._reduce_dims import reduction_axis
 from ._util import check_tensor
 from .cast import cast
 from .unary import neg
 
-__all__ = ["relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax"]
-
-TENSOR_METHODS = {}
-FUNCTIONAL = ["relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "softmin"]
+__all__ = ["relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "log_softmax"]
 
 
 # ----------------------------------------------------------- relu, sigmoid, tanh
@@ -92,8 +89,8 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
-add_inplace_functions(globals(), [sigmoid, tanh])
-TENSOR_METHODS.update(methods_with_inplace([tanh, sigmoid, relu]))
+sigmoid_ = inplace_method(sigmoid)
+tanh_ = inplace_method(tanh)
 
 
 # ------------------------------------------------------------ pointwise kernel
@@ -217,7 +214,9 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return Softmax.apply(neg(x), axis)
 
 
-TENSOR_METHODS.update({
-    "softmax": lambda self, dim, dtype=None: softmax(self, dim, dtype=dtype),
-    "log_softmax": lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype),
-})
+def softmax_method(self, dim, dtype=None):
+    return softmax(self, dim, dtype=dtype)
+
+
+def log_softmax_method(self, dim, dtype=None):
+    return log_softmax(self, dim, dtype=dtype)

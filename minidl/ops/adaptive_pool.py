@@ -16,10 +16,6 @@ from .window import is_int
 
 __all__ = ["adaptive_avg_pool1d"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-              "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"]
-
 
 def _adaptive_args(fn, n, x, output_size):
     check_tensor(x, fn)

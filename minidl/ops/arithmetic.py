@@ -8,14 +8,11 @@ import numpy as np
 from ..autograd import Kernel
 from ..backend import get_default_dtype
 from ..tensor import Tensor
-from ._inplace import methods_with_inplace
 from ._operands import apply_binary, array_of, check_operands, promote_pair, refuse_bool
 from ._util import promote, unbroadcast
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "remainder", "fmod", "addcmul", "addcdiv"]
-
-FUNCTIONAL = []
 
 
 class Add(Kernel):
@@ -247,8 +244,3 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
                            "release addcdiv will perform a true division of tensor1 and tensor2.")
     return add(input, div(tensor1, tensor2), alpha=value)
-
-
-TENSOR_METHODS = methods_with_inplace(
-    [add, sub, mul, div, true_divide, floor_divide, remainder, fmod, addcmul, addcdiv],
-    {"subtract": sub, "multiply": mul, "divide": div})

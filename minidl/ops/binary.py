@@ -8,14 +8,13 @@ import numpy as np
 from ..autograd import Kernel
 from ..backend import get_default_dtype, result_type
 from ..tensor import Tensor
-from ._inplace import add_inplace_functions, methods_with_inplace
+from ._inplace import inplace_method
 from ._operands import apply_binary, check_broadcast, check_operands, dtype_name
 from ._util import check_tensor, promote, unbroadcast
 
 __all__ = ["atan2", "arctan2", "hypot", "logaddexp", "xlogy", "maximum", "minimum", "fmax",
-           "fmin", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "nan_to_num"]
-
-FUNCTIONAL = []
+           "fmin", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "nan_to_num",
+           "clamp_", "clip_", "clamp_min_", "clamp_max_", "nan_to_num_"]
 
 
 class Atan2(Kernel):
@@ -304,11 +303,13 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return NanToNum.apply(input, nan, posinf, neginf)
 
 
-TENSOR_METHODS = methods_with_inplace(
-    [atan2, hypot, logaddexp, xlogy, maximum, minimum, fmax, fmin, clamp, clamp_min, clamp_max,
-     lerp, nan_to_num],
-    {"arctan2": atan2, "clip": clamp})
-TENSOR_METHODS["where"] = lambda self, condition, other: where(condition, self, other)
-add_inplace_functions(globals(), [clamp, clamp_min, clamp_max, nan_to_num])
-__all__.append("clip_")
-clip_ = globals()["clamp_"]
+def where_method(self, condition, other):
+    """``Tensor.where(condition, other)``: ``where(condition, self, other)``."""
+    return where(condition, self, other)
+
+
+# torch's in-place functions (torch.clamp_ ...): the result written back into the input
+clamp_ = clip_ = inplace_method(clamp)
+clamp_min_ = inplace_method(clamp_min)
+clamp_max_ = inplace_method(clamp_max)
+nan_to_num_ = inplace_method(nan_to_num)

@@ -5,9 +5,6 @@ from ..backend import as_dtype
 
 __all__ = ["cast"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = []
-
 
 class Cast(Kernel):
     """y = x converted to another dtype; dy/dx = 1 (the gradient is cast back)."""

@@ -4,7 +4,6 @@ import numpy as np
 
 from ..backend import result_type
 from ..tensor import Tensor
-from ._inplace import methods_with_inplace
 from ._operands import array_of, check_broadcast, check_operands, dtype_name
 from ._util import check_tensor
 
@@ -13,8 +12,6 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less
            "logical_not", "logical_xor", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
            "isreal", "signbit", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
            "bitwise_left_shift", "bitwise_right_shift"]
-
-FUNCTIONAL = []
 
 
 def _arrays(fn, input, other):
@@ -128,14 +125,3 @@ def isreal(input):
 
 def signbit(input, *, out=None):
     return Tensor(np.asarray(np.signbit(check_tensor(input, "signbit")._data)))
-
-
-TENSOR_METHODS = methods_with_inplace(
-    [eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, bitwise_and,
-     bitwise_or, bitwise_xor, bitwise_left_shift, bitwise_right_shift, bitwise_not],
-    {"greater": gt, "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne})
-TENSOR_METHODS.update({
-    "equal": equal, "isclose": isclose, "allclose": allclose, "isnan": isnan, "isinf": isinf,
-    "isfinite": isfinite, "isposinf": isposinf, "isneginf": isneginf, "isreal": isreal,
-    "signbit": signbit,
-})

@@ -21,9 +21,6 @@ from .conv_gemm import (Geometry, conv_columns, from_columns, input_grad, to_col
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = list(__all__)
-
 
 class ConvNd(Kernel):
     """y = w * x + b (cross-correlation) as a GEMM of the weights with the im2col windows."""

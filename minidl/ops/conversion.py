@@ -10,8 +10,6 @@ from .cast import cast
 
 __all__ = ["clone"]
 
-FUNCTIONAL = []
-
 
 class Clone(Kernel):
     """y = a copy of x; dy/dx = 1."""
@@ -63,7 +61,7 @@ def to(self, *args, **kwargs):
     return cast(self, dtype)
 
 
-def _type(self, dtype=None, non_blocking=False, **kwargs):
+def type_method(self, dtype=None, non_blocking=False, **kwargs):
     """With no argument: the type name ('torch.FloatTensor'); else ``to(dtype)``."""
     if dtype is None:
         return "torch." + _TYPE_NAMES[self.dtype.name]
@@ -79,7 +77,7 @@ def type_as(self, other):
     return cast(self, other.dtype)
 
 
-def _converter(d):
+def cast_method(d):
     def method(self, memory_format=None):
         return cast(self, d)
     method.__name__ = d.name
@@ -87,7 +85,7 @@ def _converter(d):
     return method
 
 
-def _new(maker):
+def new_method(maker):
     def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         return maker(*size, dtype=self.dtype if dtype is None else dtype, device=device,
                      requires_grad=requires_grad)
@@ -104,17 +102,3 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     return _creation.tensor(data, dtype=self.dtype if dtype is None else dtype, device=device,
                               requires_grad=requires_grad)
-
-
-TENSOR_METHODS = {
-    "clone": clone, "to": to, "type": _type, "type_as": type_as,
-    "float": _converter(backend.float32), "double": _converter(backend.float64),
-    "half": _converter(backend.float16), "long": _converter(backend.int64),
-    "int": _converter(backend.int32), "short": _converter(backend.int16),
-    "char": _converter(backend.int8), "byte": _converter(backend.uint8),
-    "bool": _converter(backend.bool),
-    "new_full": new_full, "new_tensor": new_tensor,
-}
-for _maker in (_creation.zeros, _creation.ones, _creation.empty):
-    TENSOR_METHODS["new_" + _maker.__name__] = _new(_maker)
-del _maker

@@ -12,9 +12,6 @@ from ._util import check_tensor, promote
 
 __all__ = []  # torch's top-level loss functions take integer reduction codes: F only
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["cross_entropy", "nll_loss"]
-
 
 class CrossEntropy(Kernel):
     """Fused log-softmax + cross-entropy on rows x (R, C) (the class axis moved last).

@@ -9,8 +9,6 @@ from .view import contiguous
 
 __all__ = ["diagonal", "diag", "diag_embed", "tril", "triu"]
 
-FUNCTIONAL = []
-
 
 def _diag_view(a, offset, d1, d2):
     """A writable view of the ``offset`` diagonal of ``a`` over dims d1, d2 (appended last)."""
@@ -120,8 +118,3 @@ def tril(input, diagonal=0):
 def triu(input, diagonal=0):
     """Upper triangle (elements on and above diagonal ``diagonal``); the rest zero."""
     return _tri(input, diagonal, True)
-
-
-TENSOR_METHODS = {
-    "diagonal": diagonal, "diag": diag, "diag_embed": diag_embed, "tril": tril, "triu": triu,
-}

@@ -13,10 +13,6 @@ from .rectifiers import SELU_ALPHA, SELU_SCALE
 
 __all__ = ["dropout", "dropout_", "alpha_dropout", "feature_dropout"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-              "feature_alpha_dropout"]
-
 
 class Dropout(Kernel):
     """y = x * m with m = keep / (1 - p) (inverted dropout);  dx = g * m."""

@@ -15,9 +15,6 @@ from ._util import check_tensor, unbroadcast
 
 __all__ = ["einsum", "tensordot"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = []
-
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

@@ -10,9 +10,6 @@ from ._util import check_tensor
 
 __all__ = []
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["one_hot", "embedding"]
-
 
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding with a new last dim of size ``num_classes`` (-1: max + 1)."""

@@ -13,8 +13,6 @@ from .view import reshape
 __all__ = ["broadcast_to", "broadcast_tensors", "broadcast_shapes", "meshgrid", "tile",
            "repeat_interleave"]
 
-FUNCTIONAL = []
-
 
 class Expand(Kernel):
     """y = x broadcast to a larger shape (a view); dx sums dy over the stretched dims."""
@@ -162,7 +160,7 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def _tile_method(self, *dims, **kwargs):
+def tile_method(self, *dims, **kwargs):
     return tile(self, int_tuple(dims or (kwargs.pop("dims"),), "tile", "dims"))
 
 
@@ -217,11 +215,5 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return RepeatInterleave.apply(input, repeats=r, dim=d)
 
 
-def _repeat_interleave_method(self, repeats=None, dim=None, *, output_size=None):
+def repeat_interleave_method(self, repeats=None, dim=None, *, output_size=None):
     return repeat_interleave(self, repeats, dim, output_size=output_size)
-
-
-TENSOR_METHODS = {
-    "expand": expand, "expand_as": expand_as, "broadcast_to": broadcast_to, "repeat": repeat,
-    "tile": _tile_method, "repeat_interleave": _repeat_interleave_method,
-}

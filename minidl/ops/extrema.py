@@ -16,9 +16,6 @@ from .binary import maximum, minimum
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "median", "return_types"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = []
-
 
 class return_types:
     """Named tuples returned by reductions with indices (``torch.return_types``)."""
@@ -190,9 +187,3 @@ def median(input, dim=None, keepdim=False):
         return Select.apply(input, builtins.int(_lower_median_index(a, 0)), None, False)
     return _extreme_dim(input, dim, keepdim, _lower_median_index, return_types.median,
                         "median")
-
-
-TENSOR_METHODS.update({
-    "max": max, "min": min, "amax": amax, "amin": amin, "argmax": argmax, "argmin": argmin,
-    "median": median,
-})

@@ -11,8 +11,6 @@ from ._util import check_tensor, unbroadcast
 
 __all__ = ["fill_", "zero_"]
 
-FUNCTIONAL = []
-
 
 class CopyFrom(Kernel):
     """y = src broadcast to x's shape and dtype (x's values are discarded); dy/dsrc = 1."""
@@ -134,10 +132,3 @@ def random_(self, *args, generator=None, **kw):
                            f"to={hi}")
     return _random_fill(self, lambda g, s: g.integers(lo, hi - 1, s, dtype=np.int64,
                                                       endpoint=True), generator)
-
-
-TENSOR_METHODS = {
-    "copy_": copy_, "fill_": fill_, "zero_": zero_, "uniform_": uniform_, "normal_": normal_,
-    "bernoulli_": bernoulli_, "exponential_": exponential_, "geometric_": geometric_,
-    "log_normal_": log_normal_, "cauchy_": cauchy_, "random_": random_,
-}

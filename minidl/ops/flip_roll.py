@@ -9,8 +9,6 @@ from .view import View, reshape
 
 __all__ = ["flip", "fliplr", "flipud", "roll", "rot90"]
 
-FUNCTIONAL = []
-
 
 class Flip(Kernel):
     """y = x reversed along ``dims``; dx = dy reversed the same way."""
@@ -32,7 +30,7 @@ def flip(input, dims):
     return Flip.apply(input, dims=normalize_dims(dims, input.ndim, "flip"))
 
 
-def _flip_method(self, *dims, **kwargs):
+def flip_method(self, *dims, **kwargs):
     return flip(self, int_tuple(dims or (kwargs.pop("dims"),), "flip", "dims"))
 
 
@@ -98,8 +96,3 @@ def rot90(input, k=1, dims=(0, 1)):
     if k == 3:
         return flip(transpose(input, a, b), (b,))
     return View.apply(input, shape=input._data.shape)
-
-
-TENSOR_METHODS = {
-    "flip": _flip_method, "fliplr": fliplr, "flipud": flipud, "roll": roll, "rot90": rot90,
-}

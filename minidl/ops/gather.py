@@ -15,8 +15,6 @@ from .view import reshape
 __all__ = ["gather", "take_along_dim", "take", "scatter", "scatter_add", "index_select",
            "index_add", "index_fill"]
 
-FUNCTIONAL = []
-
 
 def _grid_index(index, dim):
     """Fancy index addressing ``out[i0, .., index[i0, .., ik], .., ik]`` for every position."""
@@ -247,11 +245,3 @@ def index_fill_(self, dim, index, value):
     idx, d = _vector_index(self, dim, index, "index_fill_")
     v = as_fill_value(value, "index_fill_")
     return write_inplace(self, index_put_into, (None, along(d, idx)), value_for(self, v), False)
-
-
-TENSOR_METHODS = {
-    "gather": gather, "take_along_dim": take_along_dim, "take": take, "scatter": scatter,
-    "scatter_": scatter_, "scatter_add": scatter_add, "scatter_add_": scatter_add_,
-    "index_select": index_select, "index_add": index_add, "index_add_": index_add_,
-    "index_fill": index_fill, "index_fill_": index_fill_,
-}

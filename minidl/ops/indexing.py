@@ -16,8 +16,6 @@ from .cast import cast
 
 __all__ = ["narrow", "select", "index_put"]
 
-FUNCTIONAL = []
-
 
 def _check_bounds(idx, size, dim):
     if idx.size:
@@ -306,9 +304,3 @@ def index_put(input, indices, values, accumulate=False):
 def index_put_(self, indices, values, accumulate=False):
     key = _index_key(self, indices, "index_put_")
     return write_inplace(self, index_put_into, key, value_for(self, values), bool(accumulate))
-
-
-TENSOR_METHODS = {
-    "narrow": narrow, "select": select, "index_put": index_put, "index_put_": index_put_,
-    "__getitem__": getitem, "__setitem__": setitem,
-}

@@ -39,9 +39,6 @@ from .window import fmt_size, is_int
 
 __all__ = []
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
-
 # Along an axis with more input samples than this, gathering the T taps beats a dense GEMM
 # (whose cost per output grows with S).
 _DENSE_MAX = 96

@@ -10,9 +10,6 @@ from .view import reshape
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
            "column_stack", "atleast_1d", "atleast_2d", "atleast_3d"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = []
-
 
 class Cat(Kernel):
     """y = [x0, x1, ...] joined along ``dim``; each dx_i is its slab of dy."""

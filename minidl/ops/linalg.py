@@ -17,9 +17,6 @@ from .einsum import einsum, tensordot
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv",
            "baddbmm", "addbmm"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["linear", "bilinear"]
-
 
 def _mat(shape):
     return "x".join(str(s) for s in shape)
@@ -111,7 +108,7 @@ def matmul(input, other):
     return MatMul.apply(input, other)
 
 
-def _rmatmul(self, other):
+def rmatmul(self, other):
     if not isinstance(other, Tensor):
         other = Tensor(np.asarray(other))
     return matmul(other, self)
@@ -303,10 +300,3 @@ def bilinear(input1, input2, weight, bias=None):
                            f"{list(weight.shape)}")
     out = einsum("...i,kij,...j->...k", input1, weight, input2)
     return out if bias is None else add(out, bias)
-
-
-TENSOR_METHODS.update({
-    "matmul": matmul, "__matmul__": matmul, "__rmatmul__": _rmatmul, "mm": mm, "bmm": bmm,
-    "mv": mv, "dot": dot, "inner": inner, "outer": outer, "ger": ger, "addmm": addmm,
-    "addmv": addmv, "baddbmm": baddbmm, "addbmm": addbmm,
-})

@@ -16,10 +16,6 @@ from .activation import softplus_array
 
 __all__ = []  # torch's top-level loss functions take integer reduction codes: F only
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-              "binary_cross_entropy_with_logits", "kl_div"]
-
 
 # ---------------------------------------------------------- pointwise losses
 class _PointwiseLoss(Kernel):

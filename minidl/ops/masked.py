@@ -9,8 +9,6 @@ from .expand import broadcast_shapes
 
 __all__ = ["masked_fill", "masked_select", "nonzero", "argwhere"]
 
-FUNCTIONAL = []
-
 
 class MaskedFill(Kernel):
     """y = where(mask, v, x); dx = dy where not mask, dv = sum of dy where mask."""
@@ -112,9 +110,3 @@ def nonzero(input, *, as_tuple=False):
 
 def argwhere(input):
     return nonzero(input)
-
-
-TENSOR_METHODS = {
-    "masked_fill": masked_fill, "masked_fill_": masked_fill_, "masked_select": masked_select,
-    "nonzero": nonzero, "argwhere": argwhere,
-}

@@ -19,10 +19,6 @@ from .window import is_int
 # functional forms, so only the names whose top-level signatures agree are exported there.
 __all__ = ["layer_norm", "group_norm", "rms_norm"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
-              "local_response_norm"]
-
 
 class Normalize(Kernel):
     """y = xhat * w + b with xhat = (x - mean) / sqrt(var + eps); the statistics are taken

@@ -8,9 +8,6 @@ from .view import View
 
 __all__ = []
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["pad"]
-
 
 class ConstantPad(Kernel):
     """y = x surrounded by ``value`` (negative pads crop); dx = the matching part of dy."""

@@ -8,8 +8,6 @@ from .view import View
 
 __all__ = ["permute", "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis"]
 
-FUNCTIONAL = []
-
 
 class Permute(Kernel):
     """y = x with axes reordered (a view); dx = dy with the inverse order."""
@@ -41,7 +39,7 @@ def permute(input, dims):
     return Permute.apply(input, dims=wrapped)
 
 
-def _permute_method(self, *dims, **kwargs):
+def permute_method(self, *dims, **kwargs):
     return permute(self, int_tuple(dims or (kwargs.pop("dims"),), "permute", "dims"))
 
 
@@ -70,11 +68,13 @@ def t(input):
     return transpose(input, 0, 1) if input.ndim == 2 else View.apply(input, shape=input._data.shape)
 
 
-def _T(self):
+def reverse_dims(self):
+    """``Tensor.T``: the dims in reverse order."""
     return permute(self, tuple(range(self.ndim))[::-1])
 
 
-def _mT(self):
+def matrix_transpose(self):
+    """``Tensor.mT``: the last two dims swapped."""
     if self.ndim < 2:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
                            f"Got {self.ndim}-D tensor.")
@@ -105,10 +105,3 @@ def movedim(input, source, destination):
 
 
 moveaxis = movedim
-
-
-TENSOR_METHODS = {
-    "permute": _permute_method, "transpose": transpose, "swapaxes": swapaxes,
-    "swapdims": swapdims, "t": t, "T": property(_T), "mT": property(_mT), "movedim": movedim,
-    "moveaxis": moveaxis,
-}

@@ -10,9 +10,6 @@ from .window import is_int
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["pixel_shuffle", "pixel_unshuffle"]
-
 
 def _factor(fn, name, value, x):
     check_tensor(x, fn)

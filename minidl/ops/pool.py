@@ -23,9 +23,6 @@ from .window import (crop_index, fmt_size, is_int, ntuple, offsets, out_size, pa
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"]
-
 
 # ------------------------------------------------------------------------ helpers
 def _lowest(dtype):

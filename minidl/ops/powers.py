@@ -10,13 +10,10 @@ from .. import backend
 from ..autograd import Kernel
 from ..backend import result_type
 from ..tensor import Tensor
-from ._inplace import methods_with_inplace
 from ._operands import apply_binary, check_operands, refuse_bool
 from ._util import promote, unbroadcast
 
 __all__ = ["pow", "float_power"]
-
-FUNCTIONAL = []
 
 
 class PowScalar(Kernel):
@@ -125,6 +122,3 @@ def float_power(input, exponent, *, out=None):
     cast64 = [promote(a, dtype=backend.float64)[0] if isinstance(a, Tensor) else float(a)
               for a in (input, exponent)]
     return pow(*cast64)
-
-
-TENSOR_METHODS = methods_with_inplace([pow, float_power])

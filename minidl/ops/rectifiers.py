@@ -8,10 +8,6 @@ from .activation import PointwiseActivation, apply_activation
 
 __all__ = ["selu", "celu", "selu_", "celu_", "prelu", "threshold", "threshold_"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_",
-              "hardtanh", "hardtanh_", "relu6", "threshold", "threshold_", "prelu"]
-
 SELU_ALPHA = 1.6732632423543772848170429916717  # SELU's self-normalising constants
 SELU_SCALE = 1.0507009873554804934193349852946
 

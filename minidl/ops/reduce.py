@@ -24,9 +24,6 @@ from .compare import isnan
 __all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "prod", "logsumexp", "cumsum",
            "cumprod", "all", "any", "count_nonzero", "nansum"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = []
-
 
 # -------------------------------------------------------------------- helpers
 def _expand(g, shape, dims, keepdim):
@@ -356,10 +353,11 @@ def count_nonzero(input, dim=None):
     return Tensor(np.asarray(np.count_nonzero(a, axis=axes), np.int64))
 
 
-TENSOR_METHODS.update({
-    "sum": sum, "nansum": nansum, "mean": mean, "var": var, "std": std, "prod": prod,
-    "logsumexp": logsumexp, "cumsum": cumsum, "cumprod": cumprod, "all": all, "any": any,
-    "count_nonzero": count_nonzero,
-    "cumsum_": lambda self, dim, *, dtype=None: self._inplace(cumsum, dim, dtype=dtype),
-    "cumprod_": lambda self, dim, *, dtype=None: self._inplace(cumprod, dim, dtype=dtype),
-})
+def cumsum_(self, dim, *, dtype=None):
+    """``Tensor.cumsum_``: the running sum written back into ``self``."""
+    return self._inplace(cumsum, dim, dtype=dtype)
+
+
+def cumprod_(self, dim, *, dtype=None):
+    """``Tensor.cumprod_``: the running product written back into ``self``."""
+    return self._inplace(cumprod, dim, dtype=dtype)

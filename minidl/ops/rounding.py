@@ -4,13 +4,12 @@ import numpy as np
 
 from ..autograd import Kernel
 from ..tensor import Tensor
-from ._inplace import add_inplace_functions, methods_with_inplace
+from ._inplace import inplace_method
 from ._operands import dtype_name
 from ._util import check_tensor
 
-__all__ = ["frac", "floor", "ceil", "trunc", "fix", "round", "sign", "sgn"]
-
-FUNCTIONAL = []
+__all__ = ["frac", "floor", "ceil", "trunc", "fix", "round", "sign", "sgn",
+           "frac_", "floor_", "ceil_", "round_", "trunc_"]
 
 
 class Frac(Kernel):
@@ -83,5 +82,9 @@ def round(input, *, decimals=0, out=None):
     return StepFunction.apply(input, np.round, int(decimals))
 
 
-TENSOR_METHODS = methods_with_inplace([frac, floor, ceil, round, trunc, sign])
-add_inplace_functions(globals(), [frac, floor, ceil, round, trunc])
+# torch's in-place functions (torch.floor_ ...): the result written back into the input
+frac_ = inplace_method(frac)
+floor_ = inplace_method(floor)
+ceil_ = inplace_method(ceil)
+round_ = inplace_method(round)
+trunc_ = inplace_method(trunc)

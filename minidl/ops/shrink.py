@@ -5,9 +5,6 @@ from .activation import PointwiseActivation, apply_activation
 
 __all__ = ["hardshrink"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["tanhshrink", "hardshrink", "softshrink"]
-
 
 class Tanhshrink(PointwiseActivation):
     """y = x - tanh(x);  dy/dx = tanh(x)^2."""

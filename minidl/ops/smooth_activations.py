@@ -9,10 +9,6 @@ from .activation import PointwiseActivation, apply_activation, sigmoid_array, so
 
 __all__ = []
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["gelu", "silu", "mish", "softplus", "hardsigmoid", "hardswish", "logsigmoid",
-              "softsign"]
-
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -12,8 +12,6 @@ from .view import View
 
 __all__ = ["sort", "argsort", "topk", "unique", "searchsorted"]
 
-FUNCTIONAL = []
-
 sort_result = collections.namedtuple("sort", ["values", "indices"])
 topk_result = collections.namedtuple("topk", ["values", "indices"])
 
@@ -52,7 +50,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return sort_result(TakeAlong.apply(input, index=idx, dim=d), Tensor(idx))
 
 
-def _sort_method(self, dim=-1, descending=False, stable=False):
+def sort_method(self, dim=-1, descending=False, stable=False):
     return sort(self, dim, descending, stable)
 
 
@@ -129,7 +127,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _unique_method(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+def unique_method(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
     return unique(self, sorted, return_inverse, return_counts, dim)
 
 
@@ -163,8 +161,3 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         out = np.stack([np.searchsorted(a, b, side=how) for a, b in zip(rows_s, rows_v)])
         out = out.reshape(v.shape)
     return Tensor(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
-
-
-TENSOR_METHODS = {
-    "sort": _sort_method, "argsort": argsort, "topk": topk, "unique": _unique_method,
-}

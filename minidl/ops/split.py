@@ -8,8 +8,6 @@ from .view import reshape
 
 __all__ = ["split", "chunk", "unbind"]
 
-FUNCTIONAL = []
-
 
 class Split(Kernel):
     """Views of consecutive slabs along ``dim``; dx joins the slabs' gradients."""
@@ -121,10 +119,5 @@ def unfold(self, dimension, size, step):
     return out if self.ndim else reshape(out, (1,))
 
 
-def _split_method(self, split_size, dim=0):
+def split_method(self, split_size, dim=0):
     return split(self, split_size, dim)
-
-
-TENSOR_METHODS = {
-    "split": _split_method, "chunk": chunk, "unbind": unbind, "unfold": unfold,
-}

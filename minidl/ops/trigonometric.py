@@ -4,12 +4,11 @@ default float dtype; each backward is the derivative in the kernel's docstring."
 import numpy as np
 
 from ..autograd import Kernel
-from ._inplace import add_inplace_functions, methods_with_inplace
+from ._inplace import inplace_method
 from ._operands import unary_function
 
-__all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh"]
-
-FUNCTIONAL = []
+__all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+           "sin_", "cos_", "tan_", "asin_", "acos_", "atan_", "sinh_", "cosh_"]
 
 
 class Sin(Kernel):
@@ -137,6 +136,12 @@ atan = unary_function(Atan, "atan")
 sinh = unary_function(Sinh, "sinh")
 cosh = unary_function(Cosh, "cosh")
 
-_FUNCTIONS = [sin, cos, tan, asin, acos, atan, sinh, cosh]
-TENSOR_METHODS = methods_with_inplace(_FUNCTIONS)
-add_inplace_functions(globals(), _FUNCTIONS)
+# torch's in-place functions (torch.sin_ ...): the result written back into the input
+sin_ = inplace_method(sin)
+cos_ = inplace_method(cos)
+tan_ = inplace_method(tan)
+asin_ = inplace_method(asin)
+acos_ = inplace_method(acos)
+atan_ = inplace_method(atan)
+sinh_ = inplace_method(sinh)
+cosh_ = inplace_method(cosh)

@@ -9,14 +9,14 @@ import numpy as np
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._erf import TWO_OVER_SQRT_PI, erf_array, erfc_array
-from ._inplace import add_inplace_functions, methods_with_inplace
+from ._inplace import inplace_method
 from ._operands import unary_function
 from ._util import check_tensor
 
 __all__ = ["neg", "negative", "positive", "abs", "absolute", "exp", "exp2", "expm1", "log",
-           "log2", "log10", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "erf", "erfc"]
-
-FUNCTIONAL = []
+           "log2", "log10", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "erf", "erfc",
+           "neg_", "abs_", "exp_", "exp2_", "expm1_", "log_", "log2_", "log10_", "log1p_",
+           "sqrt_", "rsqrt_", "square_", "reciprocal_", "erf_", "erfc_"]
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -301,8 +301,19 @@ def square(input, *, out=None):
     return Square.apply(input)
 
 
-_FUNCTIONS = [neg, abs, exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, square,
-              reciprocal, erf, erfc]
-TENSOR_METHODS = methods_with_inplace(_FUNCTIONS, {"negative": neg, "absolute": abs})
-TENSOR_METHODS["positive"] = positive
-add_inplace_functions(globals(), _FUNCTIONS)
+# torch's in-place functions (torch.exp_ ...): the result written back into the input
+neg_ = inplace_method(neg)
+abs_ = inplace_method(abs)
+exp_ = inplace_method(exp)
+exp2_ = inplace_method(exp2)
+expm1_ = inplace_method(expm1)
+log_ = inplace_method(log)
+log2_ = inplace_method(log2)
+log10_ = inplace_method(log10)
+log1p_ = inplace_method(log1p)
+sqrt_ = inplace_method(sqrt)
+rsqrt_ = inplace_method(rsqrt)
+square_ = inplace_method(square)
+reciprocal_ = inplace_method(reciprocal)
+erf_ = inplace_method(erf)
+erfc_ = inplace_method(erfc)

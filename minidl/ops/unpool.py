@@ -14,9 +14,6 @@ from .window import fmt_size, ntuple
 
 __all__ = []
 
-TENSOR_METHODS = {}
-FUNCTIONAL = ["max_unpool1d", "max_unpool2d", "max_unpool3d"]
-
 
 class MaxUnpool(Kernel):
     """y[p, idx[p, m]] = x[p, m] in each (zeroed) output plane p: max_pool's return_indices

@@ -15,9 +15,6 @@ from .unary import abs as _abs
 
 __all__ = ["norm"]
 
-TENSOR_METHODS = {}
-FUNCTIONAL = []
-
 
 class Norm2(Kernel):
     """y = sqrt(sum x^2); dy/dx = x / y (0 where y = 0)."""
@@ -91,6 +88,3 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if p == 1:
         return _sum(_abs(input), dims, k)
     return NormP.apply(input, dims, k, float(p))
-
-
-TENSOR_METHODS["norm"] = norm

@@ -15,8 +15,6 @@ from ._util import check_tensor, normalize_dim, normalize_dims
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze"]
 
-FUNCTIONAL = []
-
 
 def _infer_shape(shape, numel):
     """Resolve one -1 in ``shape`` against ``numel``; torch's errors otherwise."""
@@ -101,7 +99,7 @@ def reshape(input, shape):
         return Reshape.apply(input, shape=shape)
 
 
-def _reshape_method(self, *shape, **kwargs):
+def reshape_method(self, *shape, **kwargs):
     return reshape(self, int_tuple(shape or (kwargs.pop("shape"),), "reshape", "shape"))
 
 
@@ -184,12 +182,5 @@ def contiguous(self, memory_format=None):
     return Contiguous.apply(self)
 
 
-def _squeeze_method(self, dim=None):
+def squeeze_method(self, dim=None):
     return squeeze(self, dim)
-
-
-TENSOR_METHODS = {
-    "reshape": _reshape_method, "view": view, "view_as": view_as, "reshape_as": reshape_as,
-    "flatten": flatten, "unflatten": unflatten, "squeeze": _squeeze_method,
-    "unsqueeze": unsqueeze, "contiguous": contiguous,
-}
