@@ -15,8 +15,8 @@ class Cast(Kernel):
         return x.astype(dtype)
 
     @staticmethod
-    def backward(ctx, grad):
-        return grad.astype(ctx.in_dtype), None
+    def backward(ctx, g):
+        return g.astype(ctx.in_dtype), None
 
 
 def cast(x, dtype):

@@ -66,7 +66,7 @@ class Normalize(Kernel):
         return y.reshape(ctx.shape), mean, var
 
     @staticmethod
-    def backward(ctx, g, _gmean, _gvar):
+    def backward(ctx, g, g_mean, g_var):
         xhat, invstd, weight = ctx.saved_tensors
         g = g.reshape(xhat.shape)
         axes, wshape = ctx.axes, ctx.wshape
