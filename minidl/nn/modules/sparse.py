@@ -21,6 +21,9 @@ class Embedding(Module):
                  _freeze=False, device=None, dtype=None):
         super().__init__()
         check_device(device)
+        if sparse:
+            raise NotImplementedError("Embedding(sparse=True) is not supported: minidl has no "
+                                      "sparse tensors, so the weight's gradient is dense")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
@@ -68,8 +71,6 @@ class Embedding(Module):
             s += f", norm_type={self.norm_type}"
         if self.scale_grad_by_freq is not False:
             s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
-        if self.sparse is not False:
-            s += ", sparse=True"
         return s
 
     @classmethod
