@@ -276,7 +276,8 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            hooks = self.grad_fn.__dict__.setdefault("_pre_hooks", {}).setdefault(self._output_nr, [])
+            pre_hooks = self.grad_fn.__dict__.setdefault("_pre_hooks", {})
+            hooks = pre_hooks.setdefault(self._output_nr, [])
         else:
             if self._hooks is None:
                 self._hooks = []

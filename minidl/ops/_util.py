@@ -5,7 +5,8 @@ from ..backend import as_dtype, result_type
 from ..tensor import Tensor
 from .cast import cast
 
-__all__ = ["unbroadcast", "promote", "as_operand", "normalize_dim", "normalize_dims", "check_tensor"]
+__all__ = ["unbroadcast", "promote", "as_operand", "normalize_dim", "normalize_dims",
+           "check_tensor"]
 
 
 def unbroadcast(grad, shape):

@@ -10,8 +10,15 @@ import numpy as np
 
 from ..autograd import Kernel
 from ._util import check_tensor
-from .pool import (AvgPoolNd, MaxPoolNd, axis_shape, check_pool_input, flat_plane_index,
-                   max_offsets, unravel)
+from .pool import (
+    AvgPoolNd,
+    MaxPoolNd,
+    axis_shape,
+    check_pool_input,
+    flat_plane_index,
+    max_offsets,
+    unravel,
+)
 from .window import is_int
 
 __all__ = ["adaptive_avg_pool1d"]

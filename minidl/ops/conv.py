@@ -15,8 +15,7 @@ three products; ``conv_gemm`` computes them fast (blocked im2col, col2im), and
 """
 from ..autograd import Kernel
 from .conv_args import conv_args, conv_transpose_args
-from .conv_gemm import (Geometry, conv_columns, from_columns, input_grad, to_columns,
-                        weight_grad)
+from .conv_gemm import Geometry, conv_columns, from_columns, input_grad, to_columns, weight_grad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]

@@ -35,7 +35,7 @@ def _check_gather_index(input, dim, index, fn, src=None):
                                f"{list(idx.shape)} to be no larger than self {list(input.shape)} "
                                f"apart from dimension {d}")
     if src is not None:
-        for j, (a, b) in enumerate(zip(idx.shape, src.shape)):
+        for a, b in zip(idx.shape, src.shape):
             if a > b:
                 raise RuntimeError(f"{fn}(): Expected index {list(idx.shape)} to be no larger "
                                    f"than self {list(input.shape)} apart from dimension {d} and "

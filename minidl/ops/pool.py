@@ -18,8 +18,18 @@ import numpy as np
 
 from ..autograd import Kernel
 from ._util import check_tensor
-from .window import (crop_index, fmt_size, is_int, ntuple, offsets, out_size, pad_spatial,
-                     padded_sizes, scatter_windows, window_view)
+from .window import (
+    crop_index,
+    fmt_size,
+    is_int,
+    ntuple,
+    offsets,
+    out_size,
+    pad_spatial,
+    padded_sizes,
+    scatter_windows,
+    window_view,
+)
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d"]
 
