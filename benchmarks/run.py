@@ -124,7 +124,8 @@ def run(names, threads, steps, warmup, breakdown=()):
             m, t = statistics.median(m_times), statistics.median(t_times)
             rows.append((name, title, m * 1e3, t * 1e3, m / t))
             if name in breakdown:
-                print_breakdown(f"{name} {title}", minidl_breakdown(m_step), torch_breakdown(t_step))
+                print_breakdown(f"{name} {title}", minidl_breakdown(m_step),
+                                torch_breakdown(t_step))
     return rows
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import minidl
 from minidl import nn
 from minidl.train import load_checkpoint, recipes
-from minidl.vision import models, save_image, make_grid
+from minidl.vision import make_grid, models, save_image
 from minidl.vision.transforms import functional as TF
 
 # the layers whose outputs are shown as a stage
@@ -157,7 +157,7 @@ def visualize(model, x, display, out_dir, caption="", max_channels=64):
     save(display, "input.png")
     stages, output = feature_maps(model, x)
     grids = []
-    for k, (name, kind, maps) in enumerate(stages, 1):
+    for k, (name, _kind, maps) in enumerate(stages, 1):
         grid = maps_grid(maps, max_channels)
         grids.append(grid)
         save(grid, f"stage{k}_{_slug(name)}.png")

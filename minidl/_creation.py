@@ -5,8 +5,15 @@ import numpy as np
 
 from . import backend
 from ._out import takes_out, write_out
-from .backend import as_dtype, check_device, get_default_dtype, layout_order, rng
-from .backend import contiguous_format, preserve_format
+from .backend import (
+    as_dtype,
+    check_device,
+    contiguous_format,
+    get_default_dtype,
+    layout_order,
+    preserve_format,
+    rng,
+)
 from .tensor import _SCALAR_NAMES, Tensor
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -216,7 +223,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high is None:
         low, high = 0, low
     if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
     a = rng(generator).integers(low, high, size=_size((size,)), dtype=np.int64)
     return _finish(a, dtype if dtype is not None else backend.int64, requires_grad, device)
 
@@ -292,7 +300,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     w = input._data.astype(np.float64)
     rows = w.reshape(-1, w.shape[-1])
     if (rows < 0).any() or not np.isfinite(rows).all():
-        raise RuntimeError("multinomial: probability tensor contains either inf, nan or element < 0")
+        raise RuntimeError("multinomial: probability tensor contains either inf, nan or "
+                           "element < 0")
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError(f"multinomial: cannot sample n_sample={num_samples} > "
                            f"prob_dist.size(-1)={rows.shape[1]} samples without replacement")

@@ -22,7 +22,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .backend import as_dtype, device as _device
+from .backend import as_dtype
+from .backend import device as _device
 from .backend.dtypes import dtype as _dtype_cls
 from .tensor import Size, Tensor
 
@@ -84,7 +85,7 @@ class _Encoder:
         if isinstance(obj, (list, tuple)):
             tag = "L" if isinstance(obj, list) else "U"
             return {tag: [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
-        hint = (f"; save its state_dict() instead" if callable(getattr(obj, "state_dict", None))
+        hint = ("; save its state_dict() instead" if callable(getattr(obj, "state_dict", None))
                 else "")
         raise TypeError(f"minidl.save cannot store an object of type {type(obj).__name__} "
                         f"(at {where}){hint}; a checkpoint holds only {_SUPPORTED}")

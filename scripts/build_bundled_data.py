@@ -200,7 +200,7 @@ def write_provenance(report, seed):
         "members are LZMA-compressed (`numpy.load` reads them as usual).",
         "",
     ]
-    for name, meta, sources, out, arrays in report:
+    for name, meta, sources, out, _arrays in report:
         lines += [
             f"## {name}.npz: {meta['title']}",
             "",

@@ -1,10 +1,7 @@
 """The examples run as scripts; the torch-style one also runs unchanged on real torch."""
-import importlib.util
 import pathlib
-import sys
 import types
 
-import numpy as np
 import torch
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
@@ -13,8 +10,9 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 def load(name, swap_torch=False):
     source = (EXAMPLES / name).read_text()
     if swap_torch:
-        source = source.replace("import minidl as torch", "import torch") \
-                       .replace("minidl.nn", "torch.nn").replace("minidl.utils.data", "torch.utils.data")
+        source = (source.replace("import minidl as torch", "import torch")
+                  .replace("minidl.nn", "torch.nn")
+                  .replace("minidl.utils.data", "torch.utils.data"))
     module = types.ModuleType(name[:-3])
     exec(compile(source, str(EXAMPLES / name), "exec"), module.__dict__)
     return module

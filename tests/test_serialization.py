@@ -153,8 +153,9 @@ def test_torch_zip_checkpoint_is_refused(tmp_path):
         load(path)
 
 
-@pytest.mark.parametrize("payload,match", [(b"", "too short"), (b"hello world, not a ckpt", "safetensors header"),
-                                           (b"\x05\x00\x00\x00\x00\x00\x00\x00{abcd", "not valid JSON")])
+@pytest.mark.parametrize("payload,match", [
+    (b"", "too short"), (b"hello world, not a ckpt", "safetensors header"),
+    (b"\x05\x00\x00\x00\x00\x00\x00\x00{abcd", "not valid JSON")])
 def test_garbage_is_refused(payload, match):
     with pytest.raises(RuntimeError, match=match):
         load(io.BytesIO(payload))

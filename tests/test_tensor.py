@@ -9,7 +9,8 @@ import minidl
 @pytest.mark.parametrize("values, kw", [
     ([1.0, 2.5, -3.25], {}), ([[1.0, 2.0], [3.0, 4.0]], {}), ([1, 2, 3], {}),
     ([True, False], {}), (3.5, {}), (7, {}), ([1e-5, 1.0], {}), ([1e10, 1.0], {}),
-    ([0.1, 0.2], {"dtype": "float64"}), ([1, 2], {"dtype": "int32"}), ([1.0, 2.0], {"requires_grad": True}),
+    ([0.1, 0.2], {"dtype": "float64"}), ([1, 2], {"dtype": "int32"}),
+    ([1.0, 2.0], {"requires_grad": True}),
     ([[0.5] * 3] * 2, {}), (float("nan"), {}), ([[]], {}),
 ])
 def test_repr_matches_torch(values, kw):
@@ -24,8 +25,9 @@ def test_repr_shows_grad_fn():
     assert repr(x * 2) == "tensor([2., 2.], grad_fn=<MulBackward0>)"
 
 
-@pytest.mark.parametrize("data", [[1, 2], [1.0, 2], [True, False], 3, 2.5, np.arange(3, dtype=np.int32),
-                                  np.ones(2, np.float64), [[1, 2], [3, 4]]])
+@pytest.mark.parametrize("data", [[1, 2], [1.0, 2], [True, False], 3, 2.5,
+                                  np.arange(3, dtype=np.int32), np.ones(2, np.float64),
+                                  [[1, 2], [3, 4]]])
 def test_tensor_infers_dtype_like_torch(data):
     assert minidl.tensor(data).dtype.name == str(torch.tensor(data).dtype).split(".")[1]
 
@@ -48,7 +50,8 @@ def test_type_promotion_matches_torch(a, b):
 def test_creation_shapes_dtypes_and_values():
     assert minidl.zeros(2, 3).shape == (2, 3) == tuple(minidl.ones((2, 3)).shape)
     assert minidl.zeros(2, 3).dtype == minidl.float32
-    assert minidl.arange(5).dtype == minidl.int64 and minidl.arange(0, 1, 0.25).tolist() == [0, .25, .5, .75]
+    assert minidl.arange(5).dtype == minidl.int64
+    assert minidl.arange(0, 1, 0.25).tolist() == [0, .25, .5, .75]
     assert minidl.arange(1, 2.5, 0.5).tolist() == torch.arange(1, 2.5, 0.5).tolist()
     np.testing.assert_allclose(minidl.linspace(0, 1, 5).numpy(), torch.linspace(0, 1, 5).numpy())
     assert minidl.eye(3, 2).tolist() == torch.eye(3, 2).tolist()

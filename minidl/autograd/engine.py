@@ -19,11 +19,13 @@ def _as_roots(tensors, grad_tensors, fn_name):
     if grad_tensors is None or isinstance(grad_tensors, T):
         grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
     if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"{fn_name}: got {len(tensors)} tensors and {len(grad_tensors)} gradients")
+        raise RuntimeError(f"{fn_name}: got {len(tensors)} tensors and {len(grad_tensors)} "
+                           "gradients")
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
         if g is None:
             if t.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
@@ -109,7 +111,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = (inputs,) if single else tuple(inputs)
     for i, t in enumerate(inputs):
         if not t.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require "
+                               "grad")
     keys = [t._edge() for t in inputs]
     capture = {k: None for k in keys}
     _run(_as_roots(outputs, grad_outputs, "grad"), bool(retain_graph), capture)

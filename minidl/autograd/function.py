@@ -149,7 +149,8 @@ class BackwardNode(Node):
             if retained and i in retained:
                 t = retained[i]()
                 if t is not None:
-                    t.grad = Tensor(grads[i].copy()) if t.grad is None else Tensor(t.grad._data + grads[i])
+                    t.grad = (Tensor(grads[i].copy()) if t.grad is None
+                              else Tensor(t.grad._data + grads[i]))
         if all(g is None for g in grads):
             return [None] * len(self.next_edges)
         if self._materialize:

@@ -85,7 +85,7 @@ def _slow(func, inputs, diff, outs, picked, eps, atol, rtol, nondet_tol, check_g
         for k in range(x.numel()):
             at = np.unravel_index(k, x.shape)
 
-            def nudge(a, sign, at=at):
+            def nudge(a, sign, at=at, original=original):
                 a[at] = original[at] + sign * eps
             for oi, col in enumerate(_central_difference(func, inputs, x, nudge, eps, picked)):
                 numerical[i][oi][:, k] = col
@@ -115,7 +115,7 @@ def _fast(func, inputs, diff, outs, picked, eps, atol, rtol, nondet_tol, check_g
         x = inputs[i]
         original, step = x._data.copy(), us[i].reshape(x.shape)
 
-        def nudge(a, sign):
+        def nudge(a, sign, original=original, step=step):
             a[...] = original + sign * eps * step
         ju[i] = _central_difference(func, inputs, x, nudge, eps, picked)
     xs = [inputs[i] for i in diff]

@@ -31,7 +31,9 @@ class device:
         return hash(("cpu", self.index))
 
     def __repr__(self):
-        return "device(type='cpu')" if self.index is None else f"device(type='cpu', index={self.index})"
+        if self.index is None:
+            return "device(type='cpu')"
+        return f"device(type='cpu', index={self.index})"
 
     def __str__(self):
         return "cpu" if self.index is None else f"cpu:{self.index}"

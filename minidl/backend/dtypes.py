@@ -110,7 +110,8 @@ def result_type(*operands):
         if not g:
             continue
         promoted = g[0]
-        for d in g[1:]:  # within a group the higher category wins outright (int64 + float32 -> float32)
+        # within a group the higher category wins outright (int64 + float32 -> float32)
+        for d in g[1:]:
             if category(d) != category(promoted):
                 promoted = d if category(d) > category(promoted) else promoted
             else:

@@ -9,8 +9,17 @@ The schedules live by kind in ``lr_scheduler_base`` (``LRScheduler``), ``lr_sche
 from .lr_scheduler_base import LRScheduler, _LRScheduler
 from .lr_scheduler_composite import ChainedScheduler, SequentialLR
 from .lr_scheduler_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
-from .lr_scheduler_decay import (ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR,
-                                 LinearLR, MultiplicativeLR, MultiStepLR, PolynomialLR, StepLR)
+from .lr_scheduler_decay import (
+    ConstantLR,
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+    StepLR,
+)
 from .lr_scheduler_plateau import ReduceLROnPlateau
 
 __all__ = ["LRScheduler", "_LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR",

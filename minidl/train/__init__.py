@@ -7,13 +7,18 @@ curves, and evaluates the selected weights on the test set once at the end; ``Tr
 the same as an object. ``stratified_split`` carves a validation set out of training data.
 Recipes (``train_classifier``, ``evaluate_checkpoint``) back the ``minidl`` command.
 """
-from .callbacks import (Callback, ProgressBar, ModelCheckpoint, MetricsLogger,  # noqa: F401
-                        PlotCurves, EarlyStopping)
-from .splits import stratified_split  # noqa: F401
-from .trainer import Trainer, fit, evaluate, load_checkpoint  # noqa: F401
 from . import recipes  # noqa: F401
-from .recipes import (Recipe, RECIPES, register_recipe, train_classifier,  # noqa: F401
-                      evaluate_checkpoint)
+from .callbacks import (  # noqa: F401
+    Callback,
+    EarlyStopping,
+    MetricsLogger,
+    ModelCheckpoint,
+    PlotCurves,
+    ProgressBar,
+)
+from .recipes import RECIPES, Recipe, evaluate_checkpoint, register_recipe, train_classifier  # noqa: F401
+from .splits import stratified_split  # noqa: F401
+from .trainer import Trainer, evaluate, fit, load_checkpoint  # noqa: F401
 
 __all__ = ["Callback", "ProgressBar", "ModelCheckpoint", "MetricsLogger", "PlotCurves",
            "EarlyStopping", "stratified_split", "Trainer", "fit", "evaluate",

@@ -15,8 +15,15 @@ import time
 import numpy as np
 
 from ..autograd import no_grad
-from .callbacks import (Callback, EarlyStopping, MetricsLogger, ModelCheckpoint,  # noqa: F401
-                        PlotCurves, ProgressBar, _Monitor)
+from .callbacks import (  # noqa: F401
+    Callback,
+    EarlyStopping,
+    MetricsLogger,
+    ModelCheckpoint,
+    PlotCurves,
+    ProgressBar,
+    _Monitor,
+)
 
 __all__ = ["Trainer", "fit", "evaluate", "load_checkpoint"]
 

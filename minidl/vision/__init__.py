@@ -1,4 +1,4 @@
 """Computer vision, torchvision's counterpart: ``datasets``, ``transforms``, ``models``,
 ``utils``, and ``filters`` (classic image filtering through conv2d)."""
-from . import datasets, transforms, models, utils, filters  # noqa: F401
+from . import datasets, filters, models, transforms, utils  # noqa: F401
 from .utils import make_grid, save_image  # noqa: F401

@@ -72,7 +72,8 @@ def test_constant_eye_dirac_orthogonal():
     assert (init.constant_(minidl.empty(2, 3), 0.3).numpy() == np.float32(0.3)).all()
     assert (init.ones_(minidl.empty(2)).numpy() == 1).all()
     assert (init.zeros_(minidl.empty(2)).numpy() == 0).all()
-    np.testing.assert_array_equal(init.eye_(minidl.empty(2, 3)).numpy(), torch.nn.init.eye_(torch.empty(2, 3)).numpy())
+    np.testing.assert_array_equal(init.eye_(minidl.empty(2, 3)).numpy(),
+                                  torch.nn.init.eye_(torch.empty(2, 3)).numpy())
     np.testing.assert_array_equal(init.dirac_(minidl.empty(4, 2, 3, 3), groups=2).numpy(),
                                   torch.nn.init.dirac_(torch.empty(4, 2, 3, 3), groups=2).numpy())
     q = init.orthogonal_(minidl.empty(3, 5, dtype=minidl.float64), gain=2.0).numpy()

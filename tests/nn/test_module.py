@@ -123,29 +123,30 @@ def test_load_state_dict_casts_and_copies_in_place():
     np.testing.assert_array_equal(m.weight.detach().numpy(), 2)
 
 
+def _registration_errors(lib, ones):
+    """(type, message) of the error each misuse of ``lib.Linear``'s registration raises."""
+    m = lib.Linear(2, 2)
+    errors = []
+    for action in [lambda: setattr(m, "weight", ones(2, 2)),
+                   lambda: m.register_buffer("weight", ones(1)),
+                   lambda: m.register_buffer("a.b", ones(1)),
+                   lambda: m.register_buffer("", ones(1)),
+                   lambda: m.register_buffer(1, ones(1)),
+                   lambda: m.register_buffer("c", 3),
+                   lambda: m.register_parameter("c", ones(1)),
+                   lambda: m.add_module("e", 3),
+                   lambda: m.add_module("weight", lib.ReLU()),
+                   lambda: m.foo,
+                   lambda: m.train("yes")]:
+        with pytest.raises(Exception) as e:
+            action()
+        errors.append((type(e.value), str(e.value).replace("torch.", "")))
+    return errors
+
+
 def test_registration_rules_and_errors_equal_torch():
-    for lib, is_t in ((nn, False), (tnn, True)):
-        ones = torch.ones if is_t else minidl.ones
-        m = lib.Linear(2, 2)
-        errors = []
-        for action in [lambda: setattr(m, "weight", ones(2, 2)),
-                       lambda: m.register_buffer("weight", ones(1)),
-                       lambda: m.register_buffer("a.b", ones(1)),
-                       lambda: m.register_buffer("", ones(1)),
-                       lambda: m.register_buffer(1, ones(1)),
-                       lambda: m.register_buffer("c", 3),
-                       lambda: m.register_parameter("c", ones(1)),
-                       lambda: m.add_module("e", 3),
-                       lambda: m.add_module("weight", lib.ReLU()),
-                       lambda: getattr(m, "foo"),
-                       lambda: m.train("yes")]:
-            with pytest.raises(Exception) as e:
-                action()
-            errors.append((type(e.value), str(e.value).replace("torch.", "")))
-        if is_t:
-            t_errors = errors
-        else:
-            m_errors = errors
+    m_errors = _registration_errors(nn, minidl.ones)
+    t_errors = _registration_errors(tnn, torch.ones)
     assert [e[0] for e in m_errors] == [e[0] for e in t_errors]
     for (_, me), (_, te) in zip(m_errors, t_errors):
         assert me.replace("minidl.", "") == te
@@ -170,7 +171,7 @@ def test_setattr_registers_and_reassigns():
     del m.sub
     assert "sub" not in m._modules
     with pytest.raises(AttributeError, match="'Module' object has no attribute 'sub'"):
-        m.sub
+        _ = m.sub
     m.w = nn.Parameter(minidl.ones(1))
     with pytest.raises(TypeError, match="cannot assign 'Linear' as parameter 'w'"):
         m.w = nn.Linear(1, 1)  # as in torch, only a Parameter or None may replace one
@@ -184,7 +185,8 @@ def test_module_before_init_raises():
     class Bad(nn.Module):
         def __init__(self):
             self.x = nn.Parameter(minidl.ones(1))
-    with pytest.raises(AttributeError, match=r"cannot assign parameters before Module.__init__\(\)"):
+    with pytest.raises(AttributeError,
+                       match=r"cannot assign parameters before Module.__init__\(\)"):
         Bad()
     with pytest.raises(NotImplementedError, match=r'Module \[Module\] is missing the required '
                                                   r'"forward" function'):

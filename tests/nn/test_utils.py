@@ -7,8 +7,12 @@ import torch
 
 import minidl
 import minidl.nn as nn
-from minidl.nn.utils import (clip_grad_norm_, clip_grad_value_, parameters_to_vector,
-                             vector_to_parameters)
+from minidl.nn.utils import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    parameters_to_vector,
+    vector_to_parameters,
+)
 
 
 def _pair(grads):

@@ -287,11 +287,11 @@ def test_bad_operands_raise_like_torch():
     assert (x == None) is False  # noqa: E711  (Python falls back to identity)
     assert (x != None) is True  # noqa: E711
     with pytest.raises(RuntimeError, match="Negation.*bool"):
-        -b
+        _ = -b
     with pytest.raises(RuntimeError, match="Subtraction.*bool"):
         b - b
     with pytest.raises(RuntimeError, match=r"\+.*bool"):
-        +b
+        _ = +b
     with pytest.raises(NotImplementedError, match="Bool"):
         b.abs()
     with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
@@ -299,7 +299,7 @@ def test_bad_operands_raise_like_torch():
     with pytest.raises(NotImplementedError, match="Float"):
         x & x
     with pytest.raises(TypeError, match="invert"):
-        ~x
+        _ = ~x
     with pytest.raises(RuntimeError, match="At least one of 'min' or 'max'"):
         x.clamp()
     with pytest.raises(RuntimeError, match="condition to be a boolean tensor.*Float"):
@@ -320,13 +320,17 @@ def test_bad_operands_raise_like_torch():
         minidl.tensor([1]).frac()
 
 
+def _assert_integer_division_by_zero_raises(lib):
+    i = lib.tensor([3, -4])
+    for op in (lambda: i // 0, lambda: i % 0, lambda: lib.fmod(i, 0),
+               lambda: i.div(0, rounding_mode="trunc")):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op()
+
+
 def test_integer_division_by_zero_matches_torch():
     for lib in (minidl, torch):
-        i = lib.tensor([3, -4])
-        for op in (lambda: i // 0, lambda: i % 0, lambda: lib.fmod(i, 0),
-                   lambda: i.div(0, rounding_mode="trunc")):
-            with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-                op()
+        _assert_integer_division_by_zero_raises(lib)
     compare(lambda x: x / 0.0, lambda x: x / 0.0, [np.array([1.0, -1.0, 0.0])], dtype="float64",
             grad=False)
 

@@ -6,12 +6,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from torch.optim import lr_scheduler as torch_sched
 
 import minidl
 from minidl import optim
 from minidl.optim import lr_scheduler as ours_sched
 from minidl.serialization import load, save
-from torch.optim import lr_scheduler as torch_sched
 
 STEPS = 30
 

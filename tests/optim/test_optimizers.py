@@ -247,7 +247,8 @@ def test_add_param_group_and_errors():
         optim.SGD(p, lr=0.1)
     with pytest.raises(TypeError, match="ordered collections"):
         optim.SGD([{"params": {p}}], lr=0.1)
-    with pytest.raises(TypeError, match="can only optimize Tensors, but one of the params is float"):
+    with pytest.raises(TypeError,
+                       match="can only optimize Tensors, but one of the params is float"):
         optim.SGD([p, 3.0], lr=0.1)
     with pytest.warns(UserWarning, match="duplicate parameters"):
         optim.SGD([p, p], lr=0.1)
@@ -376,6 +377,7 @@ def test_mlp_training_with_autograd_matches_torch(name, kwargs):
 
 def test_differentiable_steps_are_refused_not_ignored():
     import pytest as _pytest
+
     import minidl as _md
     p = _md.zeros(2, requires_grad=True)
     with _pytest.raises(NotImplementedError, match="differentiable=True"):

@@ -6,7 +6,8 @@ slices, None, Ellipsis, integer arrays (as lists, ndarrays or tensors) and boole
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import minidl
 from tests.reference.harness import assert_close, compare, gradcheck
@@ -134,7 +135,7 @@ def index_cases(draw):
     ell_at = draw(st.one_of(st.none(), st.integers(0, len(items))))
     # dims: items before the ellipsis take leading dims, the rest the trailing ones
     dims, d = [], 0
-    for i, (kind, width) in enumerate(items):
+    for i, (_kind, width) in enumerate(items):
         if ell_at is not None and i == ell_at:
             d = ndim - sum(w for _, w in items[i:])
         dims.append(d)

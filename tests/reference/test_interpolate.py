@@ -114,8 +114,9 @@ def test_interpolate_float32_keeps_dtype_and_uint8_nearest():
         assert F.interpolate(x, scale_factor=2, mode=mode).dtype == minidl.float32
     img = np.random.default_rng(0).integers(0, 255, (1, 3, 5, 4)).astype(np.uint8)
     for mode in ["nearest", "nearest-exact"]:
-        compare(lambda a: F.interpolate(a, size=(7, 9), mode=mode),
-                lambda a: TF.interpolate(a, size=(7, 9), mode=mode), [img], grad=False)
+        compare(lambda a, mode=mode: F.interpolate(a, size=(7, 9), mode=mode),
+                lambda a, mode=mode: TF.interpolate(a, size=(7, 9), mode=mode), [img],
+                grad=False)
 
 
 @pytest.mark.parametrize("kw", [dict(scale_factor=2), dict(size=(3, 7)), dict(size=(10, 5))],

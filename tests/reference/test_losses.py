@@ -45,8 +45,9 @@ def test_cross_entropy_class_indices(dtype, shapes, reduction, smoothing, weight
     t = _targets(ts, C, 1, ignore=-1 if ts else None)
     w = (np.random.default_rng(2).random(C) + 0.2).astype(dtype) if weighted else None
     kw = dict(reduction=reduction, label_smoothing=smoothing, ignore_index=-1)
-    compare(lambda x: F.cross_entropy(x, minidl.tensor(t), None if w is None else minidl.tensor(w), **kw),
-            lambda x: TF.cross_entropy(x, torch.tensor(t), None if w is None else torch.tensor(w), **kw),
+    mw, tw = (None, None) if w is None else (minidl.tensor(w), torch.tensor(w))
+    compare(lambda x: F.cross_entropy(x, minidl.tensor(t), mw, **kw),
+            lambda x: TF.cross_entropy(x, torch.tensor(t), tw, **kw),
             [_rand(xs) * 3], dtype=dtype, noncontiguous=True)
 
 
@@ -222,7 +223,8 @@ def test_pointwise_losses_gradcheck(name, kw):
 
 
 def test_pointwise_loss_promotion_and_errors():
-    assert F.mse_loss(minidl.randn(3), minidl.randn(3, dtype=minidl.float64)).dtype == minidl.float64
+    promoted = F.mse_loss(minidl.randn(3), minidl.randn(3, dtype=minidl.float64))
+    assert promoted.dtype == minidl.float64
     with pytest.raises(RuntimeError, match=r"shape \[4, 3\].*shape \[5, 1\]"), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -255,8 +257,10 @@ def test_binary_cross_entropy_clamps_log_at_minus_100():
     x = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
     t = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
     for dtype in DTYPES:
-        compare(lambda a: F.binary_cross_entropy(a, minidl.tensor(t.astype(dtype)), reduction="none"),
-                lambda a: TF.binary_cross_entropy(a, torch.tensor(t.astype(dtype)), reduction="none"),
+        compare(lambda a, dtype=dtype: F.binary_cross_entropy(a, minidl.tensor(t.astype(dtype)),
+                                                               reduction="none"),
+                lambda a, dtype=dtype: TF.binary_cross_entropy(a, torch.tensor(t.astype(dtype)),
+                                                                reduction="none"),
                 [x], dtype=dtype)
 
 

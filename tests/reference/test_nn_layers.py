@@ -164,7 +164,8 @@ ACTIVATIONS = [("ReLU", (), {}), ("LeakyReLU", (0.2,), {}), ("Sigmoid", (), {}),
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name,args,kwargs", ACTIVATIONS, ids=[a[0] + str(a[1]) for a in ACTIVATIONS])
+@pytest.mark.parametrize("name,args,kwargs", ACTIVATIONS,
+                         ids=[a[0] + str(a[1]) for a in ACTIVATIONS])
 def test_activation_layers_match_torch(dtype, name, args, kwargs):
     md, tl = _both(name, *args, **kwargs)
     # torch's float64 hardsigmoid / celu backward use float32 constants (1/6, 1/alpha)
@@ -214,10 +215,11 @@ def test_activation_boundaries_match_torch():
     for name, kw in [("relu6", {}), ("hardtanh", {}), ("hardsigmoid", {}), ("hardswish", {}),
                      ("leaky_relu", {}), ("elu", {"alpha": 2.0}), ("selu", {}),
                      ("celu", {"alpha": 2.0}), ("hardshrink", {"lambd": 0.5}),
-                     ("softshrink", {"lambd": 0.5}), ("threshold", {"threshold": 1.0, "value": 0.0}),
+                     ("softshrink", {"lambd": 0.5}),
+                     ("threshold", {"threshold": 1.0, "value": 0.0}),
                      ("softplus", {"beta": 1.0, "threshold": 0.0})]:
-        compare(lambda a: getattr(F, name)(a, **kw), lambda a: getattr(TF, name)(a, **kw), [x],
-                dtype="float32")
+        compare(lambda a, name=name, kw=kw: getattr(F, name)(a, **kw),
+                lambda a, name=name, kw=kw: getattr(TF, name)(a, **kw), [x], dtype="float32")
 
 
 def test_activation_errors():
@@ -369,7 +371,8 @@ INIT_LAYERS = [  # layer, args, kwargs, {parameter: expected distribution (torch
     ("Conv1d", (6, 40, 5), {}, {"weight": _u(1 / math.sqrt(30)), "bias": _u(1 / math.sqrt(30))}),
     ("Conv2d", (8, 16, 3), {"groups": 4},
      {"weight": _u(1 / math.sqrt(18)), "bias": _u(1 / math.sqrt(18))}),
-    ("Bilinear", (20, 30, 40), {}, {"weight": _u(1 / math.sqrt(20)), "bias": _u(1 / math.sqrt(20))}),
+    ("Bilinear", (20, 30, 40), {},
+     {"weight": _u(1 / math.sqrt(20)), "bias": _u(1 / math.sqrt(20))}),
     ("ConvTranspose2d", (16, 32, 3), {}, {"weight": _u(1 / math.sqrt(288)),
                                           "bias": _u(1 / math.sqrt(288))}),
     ("Embedding", (500, 64), {}, {"weight": ("normal", 1.0)}),

@@ -161,7 +161,8 @@ def test_layer_norm_errors():
     with pytest.raises(RuntimeError, match=r"normalized_shape=\[3\], expected input with shape "
                                            r"\[\*, 3\], but got input of size\[2, 3, 4\]"):
         F.layer_norm(x, (3,))
-    with pytest.raises(RuntimeError, match=r"weight of shape \[4\] and normalized_shape = \[3, 4\]"):
+    with pytest.raises(RuntimeError,
+                       match=r"weight of shape \[4\] and normalized_shape = \[3, 4\]"):
         F.layer_norm(x, (3, 4), weight=minidl.ones(4))
 
 
@@ -201,7 +202,8 @@ def test_group_norm_errors():
 def test_instance_norm_matches_torch(dtype, shape):
     C = shape[1]
     rm, rv = _rand(C, 3).astype(dtype), (np.abs(_rand(C, 4)) + 0.5).astype(dtype)
-    m_rm, m_rv, t_rm, t_rv = minidl.tensor(rm), minidl.tensor(rv), torch.tensor(rm), torch.tensor(rv)
+    m_rm, m_rv = minidl.tensor(rm), minidl.tensor(rv)
+    t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
     compare(lambda x, w, b: F.instance_norm(x, m_rm, m_rv, w, b, momentum=0.2),
             lambda x, w, b: TF.instance_norm(x, t_rm, t_rv, w, b, momentum=0.2),
             [_rand(shape, 0, 2.0), _rand(C, 1), _rand(C, 2)], dtype=dtype, noncontiguous=True)

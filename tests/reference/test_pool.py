@@ -106,8 +106,8 @@ def test_integer_pooling_forward():
     x = np.random.default_rng(2).integers(-20, 20, (2, 3, 7, 7))
     for name, kw in [("max_pool2d", dict(padding=1)), ("avg_pool2d", dict(padding=1)),
                      ("avg_pool2d", dict(count_include_pad=False, padding=1))]:
-        compare(lambda a: getattr(F, name)(a, 3, 2, **kw),
-                lambda a: getattr(TF, name)(a, 3, 2, **kw), [x], grad=False)
+        compare(lambda a, name=name, kw=kw: getattr(F, name)(a, 3, 2, **kw),
+                lambda a, name=name, kw=kw: getattr(TF, name)(a, 3, 2, **kw), [x], grad=False)
 
 
 ADAPTIVE = [

@@ -7,7 +7,8 @@ Fortran-ordered inputs, and checked by a float64 finite-difference gradcheck.
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minidl
 from tests.reference.harness import compare, gradcheck
@@ -261,8 +262,8 @@ def test_embedding_against_torch():
     w, idx = r(6, 3), np.array([[1, 4, 1], [0, 1, 5]])
     for kw in ({}, {"padding_idx": 1}, {"padding_idx": -1}, {"scale_grad_by_freq": True}):
         for dtype in ("float32", "float64"):
-            compare(lambda i, w: F(minidl).embedding(i, w, **kw),
-                    lambda i, w: F(torch).embedding(i, w, **kw), [idx, w], dtype=dtype)
+            compare(lambda i, w, kw=kw: F(minidl).embedding(i, w, **kw),
+                    lambda i, w, kw=kw: F(torch).embedding(i, w, **kw), [idx, w], dtype=dtype)
     # (no padding_idx here: its row gets no gradient by design, unlike finite differences)
     gradcheck(lambda w: F(minidl).embedding(minidl.tensor(idx), w), [w])
 
@@ -282,15 +283,15 @@ def test_embedding_max_norm_renormalises_weight_like_torch():
 
 def test_meshgrid_against_torch():
     x, y, z = r(3), r(2), r(4)
-    for indexing in ("ij", "xy"):
-        compare(lambda a, b, c: minidl.meshgrid(a, b, c, indexing=indexing),
-                lambda a, b, c: torch.meshgrid(a, b, c, indexing=indexing), [x, y, z],
+    for ij in ("ij", "xy"):
+        compare(lambda a, b, c, ij=ij: minidl.meshgrid(a, b, c, indexing=ij),
+                lambda a, b, c, ij=ij: torch.meshgrid(a, b, c, indexing=ij), [x, y, z],
                 grad=False)
-        compare(lambda a, b, c: joined(minidl, minidl.meshgrid(a, b, c, indexing=indexing)),
-                lambda a, b, c: joined(torch, torch.meshgrid(a, b, c, indexing=indexing)),
+        compare(lambda a, b, c, ij=ij: joined(minidl, minidl.meshgrid(a, b, c, indexing=ij)),
+                lambda a, b, c, ij=ij: joined(torch, torch.meshgrid(a, b, c, indexing=ij)),
                 [x, y, z])
-        compare(lambda a, b: joined(minidl, minidl.meshgrid([a, b], indexing=indexing)),
-                lambda a, b: joined(torch, torch.meshgrid([a, b], indexing=indexing)), [x, y])
+        compare(lambda a, b, ij=ij: joined(minidl, minidl.meshgrid([a, b], indexing=ij)),
+                lambda a, b, ij=ij: joined(torch, torch.meshgrid([a, b], indexing=ij)), [x, y])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

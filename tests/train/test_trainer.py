@@ -9,8 +9,16 @@ import pytest
 import minidl
 from minidl import nn, optim
 from minidl.serialization import save
-from minidl.train import (Callback, EarlyStopping, ProgressBar, Trainer, evaluate, fit,
-                          load_checkpoint, recipes)
+from minidl.train import (
+    Callback,
+    EarlyStopping,
+    ProgressBar,
+    Trainer,
+    evaluate,
+    fit,
+    load_checkpoint,
+    recipes,
+)
 from minidl.utils.data import DataLoader, TensorDataset
 from minidl.vision import models
 from minidl.vision.datasets import Bundled

@@ -8,10 +8,24 @@ import torch
 import torch.utils.data as tdata
 
 import minidl
-from minidl.utils.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset,
-                               IterableDataset, RandomSampler, SequentialSampler, Subset,
-                               SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
-                               default_collate, default_convert, get_worker_info, random_split)
+from minidl.utils.data import (
+    BatchSampler,
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_collate,
+    default_convert,
+    get_worker_info,
+    random_split,
+)
 
 
 def tensor_ds(n=10):
@@ -39,7 +53,8 @@ def as_lists(batches):
         if isinstance(b, minidl.Tensor):
             out.append(b.tolist())
         elif isinstance(b, dict):
-            out.append({k: (v.tolist() if isinstance(v, minidl.Tensor) else v) for k, v in b.items()})
+            out.append({k: (v.tolist() if isinstance(v, minidl.Tensor) else v)
+                        for k, v in b.items()})
         else:
             out.append([x.tolist() for x in b])
     return out
@@ -247,8 +262,8 @@ def test_shuffle_reproducible_with_generator_and_manual_seed():
     def epoch(loader):
         return [b[1].tolist() for b in loader]
 
-    a = epoch(DataLoader(ds, batch_size=6, shuffle=True, generator=minidl.Generator().manual_seed(5)))
-    b = epoch(DataLoader(ds, batch_size=6, shuffle=True, generator=minidl.Generator().manual_seed(5)))
+    a, b = (epoch(DataLoader(ds, batch_size=6, shuffle=True,
+                             generator=minidl.Generator().manual_seed(5))) for _ in range(2))
     assert a == b and sorted(sum(a, [])) == list(range(20)) and sum(a, []) != list(range(20))
     minidl.manual_seed(11)
     loader = DataLoader(ds, batch_size=6, shuffle=True)
@@ -313,7 +328,7 @@ def test_persistent_workers_and_early_break():
     ds = Squares(10)
     loader = DataLoader(ds, batch_size=3, num_workers=2, persistent_workers=True)
     first = as_lists(loader)
-    for b in loader:  # abandon an epoch half-way
+    for _batch in loader:  # abandon an epoch half-way
         break
     assert as_lists(loader) == first == as_lists(DataLoader(ds, batch_size=3))
 

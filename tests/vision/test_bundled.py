@@ -8,7 +8,7 @@ from PIL import Image
 
 import minidl
 from minidl.vision import transforms as T
-from minidl.vision.datasets import BUNDLED, Bundled, FashionMNIST, MNIST, load_bundled
+from minidl.vision.datasets import BUNDLED, MNIST, Bundled, FashionMNIST, load_bundled
 from minidl.vision.datasets import bundled as bundled_module
 
 from .idx_helpers import SHARED_DATA

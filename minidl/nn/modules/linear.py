@@ -70,7 +70,8 @@ class Linear(Module):
 
 
 class Bilinear(Module):
-    """y_k = x1^T W_k x2 + b_k with W of shape (out, in1, in2); all ~ U(-1/sqrt(in1), 1/sqrt(in1))."""
+    """y_k = x1^T W_k x2 + b_k with W of shape (out, in1, in2); all ~ U(-1/sqrt(in1),
+    1/sqrt(in1))."""
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
                  dtype=None):

@@ -10,8 +10,13 @@ from ...backend import as_dtype
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 from . import _parse_to, _state_dict
-from ._hooks import (BackwardHookState, add_hook, run_always_called_hooks, run_forward_hooks,
-                     run_forward_pre_hooks)
+from ._hooks import (
+    BackwardHookState,
+    add_hook,
+    run_always_called_hooks,
+    run_forward_hooks,
+    run_forward_pre_hooks,
+)
 
 __all__ = ["Module"]
 
@@ -322,7 +327,7 @@ class Module:
                 p._data = fn(p._data)
                 if p.grad is not None:
                     p.grad._data = fn(p.grad._data)
-        for name, b in self._buffers.items():
+        for b in self._buffers.values():
             if b is not None:
                 b._data = fn(b._data)
         return self

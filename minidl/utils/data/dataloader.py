@@ -12,9 +12,9 @@ import threading
 import warnings
 
 from ...backend import rng
+from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
-from ._collate import default_collate, default_convert
 
 __all__ = ["DataLoader", "get_worker_info", "WorkerInfo"]
 

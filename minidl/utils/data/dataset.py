@@ -183,7 +183,7 @@ def random_split(dataset, lengths, generator=None):
         for i, c in enumerate(counts):
             if c == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an "
-                              f"empty dataset.")
+                              "empty dataset.", stacklevel=2)
         lengths = counts
     if any(isinstance(c, float) and not float(c).is_integer() for c in lengths) or \
             sum(lengths) != n:

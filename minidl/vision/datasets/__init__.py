@@ -1,8 +1,8 @@
 """Data sets with torchvision's names (``minidl.vision.datasets``) and the bundled subsets."""
+from .bundled import BUNDLED, Bundled, load_bundled  # noqa: F401
 from .idx import read_idx  # noqa: F401
-from .vision import VisionDataset  # noqa: F401
 from .mnist import MNIST, FashionMNIST  # noqa: F401
-from .bundled import Bundled, load_bundled, BUNDLED  # noqa: F401
+from .vision import VisionDataset  # noqa: F401
 
 __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "Bundled", "load_bundled", "BUNDLED",
            "read_idx"]

@@ -58,20 +58,39 @@ Accuracy, parameters, MACs and seconds per epoch of every small-input model trai
 ``minidl train MODEL --data fashion-mnist-mini`` are in the README's zoo table, made from the
 runs by ``scripts/zoo_table.py``.
 """
-from ._api import register_model, list_models, get_model, get_model_builder  # noqa: F401
+from ._api import get_model, get_model_builder, list_models, register_model  # noqa: F401
 from ._utils import Conv2dNormActivation  # noqa: F401
+from .alexnet import AlexNet, alexnet  # noqa: F401
+from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201  # noqa: F401
+from .googlenet import BasicConv2d, GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, googlenet  # noqa: F401
 from .lenet import LeNet5, lenet5  # noqa: F401
 from .mlp import MLP, mlp  # noqa: F401
-from .alexnet import AlexNet, alexnet  # noqa: F401
-from .vgg import (VGG, make_layers, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16,  # noqa: F401
-                  vgg16_bn, vgg19, vgg19_bn)
-from .googlenet import (GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux,  # noqa: F401
-                        BasicConv2d, googlenet)
-from .resnet import (ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50,  # noqa: F401
-                     resnet101, resnet152, resnext50_32x4d, wide_resnet50_2)
-from .densenet import DenseNet, densenet121, densenet161, densenet169, densenet201  # noqa: F401
-from .mobilenetv2 import MobileNetV2, InvertedResidual, mobilenet_v2  # noqa: F401
+from .mobilenetv2 import InvertedResidual, MobileNetV2, mobilenet_v2  # noqa: F401
 from .nin import NiN, mlpconv, nin  # noqa: F401
+from .resnet import (  # noqa: F401
+    BasicBlock,
+    Bottleneck,
+    ResNet,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+    resnet152,
+    resnext50_32x4d,
+    wide_resnet50_2,
+)
+from .vgg import (  # noqa: F401
+    VGG,
+    make_layers,
+    vgg11,
+    vgg11_bn,
+    vgg13,
+    vgg13_bn,
+    vgg16,
+    vgg16_bn,
+    vgg19,
+    vgg19_bn,
+)
 
 __all__ = ["register_model", "list_models", "get_model", "get_model_builder",
            "Conv2dNormActivation", "LeNet5", "lenet5", "MLP", "mlp", "AlexNet", "alexnet",

@@ -9,7 +9,6 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 
-
 def _is_pil(img):
     return isinstance(img, Image.Image)
 

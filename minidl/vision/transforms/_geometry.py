@@ -180,7 +180,8 @@ class RandomResizedCrop(Module):
         if not isinstance(ratio, Sequence) or len(ratio) != 2:
             raise TypeError(f"Ratio should be a sequence of two numbers, got {ratio!r}")
         if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+            # stacklevel as torchvision's (its default, 1)
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=1)
         if scale[0] < 0 or ratio[0] <= 0:
             raise ValueError(f"scale must be >= 0 and ratio > 0, got scale={scale}, "
                              f"ratio={ratio}")

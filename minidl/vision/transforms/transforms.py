@@ -14,8 +14,16 @@ from ...backend import rng as _rng
 from ...nn import Module
 from . import functional as F
 from ._color import ColorJitter, Grayscale, RandomGrayscale
-from ._geometry import (CenterCrop, Pad, RandomCrop, RandomHorizontalFlip, RandomResizedCrop,
-                        RandomRotation, RandomVerticalFlip, Resize)
+from ._geometry import (
+    CenterCrop,
+    Pad,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomResizedCrop,
+    RandomRotation,
+    RandomVerticalFlip,
+    Resize,
+)
 from .functional import InterpolationMode
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lambda",
