@@ -10,10 +10,10 @@ which is returned. torch's rules:
 * ``out`` keeps its dtype. How the result's dtype may differ from it depends on the op
   (``dtypes=``): ``"cast"`` (elementwise ops) -- the result casts to ``out``'s dtype unless
   that loses its kind (float into an integer tensor, or anything but bool into a bool
-  tensor, is an error); ``"exact"`` (matmul, sort, max along a dim, ...) -- the dtypes must
-  be equal; ``"dtype"`` (sum, cumsum, ...) -- ``out``'s dtype is the ``dtype`` argument;
-  ``"factory"`` (zeros, arange, rand, ...) -- likewise, and ``requires_grad=True`` passes on
-  to ``out``;
+  tensor, is an error); ``"exact"`` (matmul, clamp, floor, ... and every op with several
+  results: sort, max along a dim, ...) -- the dtypes must be equal; ``"dtype"`` (sum,
+  cumsum, ...) -- ``out``'s dtype is the ``dtype`` argument; ``"factory"`` (zeros, arange,
+  rand, ...) -- likewise, and ``requires_grad=True`` passes on to ``out``;
 * an ``out`` of the wrong shape is resized: silently when empty or for a factory, else with
   torch's warning.
 """
@@ -104,6 +104,8 @@ def write_out(fn, result, out, inputs=(), dtypes="cast"):
     outs = _check_out(fn, out)
     _check_grad(fn, (*inputs, *outs))
     several = isinstance(result, tuple)
+    if several:  # (values, indices) of sort, topk, max along a dim...: dtypes must match
+        dtypes = "exact"
     if several != isinstance(out, (tuple, list)) or several and len(outs) != len(result):
         want = f"a tuple of {len(result)} Tensors" if several else "Tensor"
         raise TypeError(f"{fn}(): argument 'out' must be {want}, not {type(out).__name__}"

@@ -2,6 +2,7 @@
 promotion fast paths, broadcasting errors and scalar-type names."""
 import numpy as np
 
+from .._out import takes_out
 from ..backend import as_dtype, get_default_dtype
 from ..tensor import Tensor
 from ._util import check_tensor, promote
@@ -91,8 +92,8 @@ def refuse_bool(x, fn):
 def unary_function(kernel, fn):
     """The public function for a unary kernel on a floating input (integer and bool inputs
     become the default float dtype)."""
-    def op(input, *, out=None):
+    def op(input):
         return kernel.apply(float_input(input, fn))
     op.__name__ = op.__qualname__ = fn
     op.__doc__ = kernel.__doc__
-    return op
+    return takes_out(op)

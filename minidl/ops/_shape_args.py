@@ -40,6 +40,16 @@ def int_tuple(args, fn, arg="size"):
     return tuple(out)
 
 
+def sizes_or_named(args, named, fn, arg):
+    """A method's sizes, given as ``*args`` (``x.view(2, 3)``) or by the keyword ``arg``
+    (``x.view(size=(2, 3))``), not both."""
+    if named is None:
+        return args
+    if args:
+        raise TypeError(f"{fn}(): got the sizes both positionally and as {arg}=")
+    return (named,)
+
+
 def along(dim, idx):
     """The index tuple that applies ``idx`` to axis ``dim``: ``(:, :, idx)``."""
     return (slice(None),) * dim + (idx,)

@@ -183,10 +183,10 @@ def _softmax_args(input, dim, dtype, stacklevel, fn):
     """(input cast to dtype, numpy axis); F.softmax's implicit dim when ``dim`` is None."""
     check_tensor(input, fn)
     if isinstance(stacklevel, backend.dtype):  # torch.softmax(input, dim, dtype) positionally
-        dtype = stacklevel
+        dtype, stacklevel = stacklevel, 3
     if dim is None:
         warnings.warn(f"Implicit dimension choice for {fn} has been deprecated. Change the call "
-                      f"to include dim=X as an argument.", stacklevel=3)
+                      f"to include dim=X as an argument.", stacklevel=stacklevel)
         dim = 0 if input.ndim in (0, 1, 3) else 1
     if dtype is not None:
         input = cast(input, dtype)

@@ -5,6 +5,7 @@ Each backward is the derivative of the forward, reduced back to each input's sha
 ``unbroadcast`` where broadcasting stretched it; rounded division has zero gradient."""
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..backend import get_default_dtype
 from ..tensor import Tensor
@@ -146,7 +147,8 @@ def _check_alpha(x, alpha):
                            "point number.")
 
 
-def add(input, other, *, alpha=1, out=None):
+@takes_out
+def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion."""
     check_operands("add", input, other)
     x, y = promote_pair(input, other)
@@ -154,7 +156,8 @@ def add(input, other, *, alpha=1, out=None):
     return apply_binary(Add, x, y, alpha=alpha)
 
 
-def sub(input, other, *, alpha=1, out=None):
+@takes_out
+def sub(input, other, *, alpha=1):
     """input - alpha * other (bool tensors are refused, as in torch)."""
     check_operands("sub", input, other)
     a_bool, b_bool = (isinstance(v, (bool, np.bool_)) or
@@ -172,7 +175,8 @@ def sub(input, other, *, alpha=1, out=None):
     return apply_binary(Sub, x, y, alpha=alpha)
 
 
-def mul(input, other, *, out=None):
+@takes_out
+def mul(input, other):
     check_operands("mul", input, other)
     x, y = promote_pair(input, other)
     return apply_binary(Mul, x, y)
@@ -183,7 +187,8 @@ def _check_int_zero(y, fn):
         raise RuntimeError(f"ZeroDivisionError: {fn}() of an integer tensor by zero")
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+@takes_out
+def div(input, other, *, rounding_mode=None):
     """True division (integers promote to the default float) unless ``rounding_mode``.
 
     ``rounding_mode='trunc'`` rounds towards zero, ``'floor'`` towards minus infinity; both
@@ -203,16 +208,19 @@ def div(input, other, *, rounding_mode=None, out=None):
     return apply_binary(RoundedDiv, x, y, mode=rounding_mode)
 
 
-def true_divide(input, other, *, out=None):
+@takes_out
+def true_divide(input, other):
     return div(input, other)
 
 
-def floor_divide(input, other, *, out=None):
+@takes_out
+def floor_divide(input, other):
     """floor(input / other), keeping integer dtypes."""
     return div(input, other, rounding_mode="floor")
 
 
-def remainder(input, other, *, out=None):
+@takes_out
+def remainder(input, other):
     """Python's modulus: the result has the sign of ``other``."""
     check_operands("remainder", input, other)
     x, y = promote(input, other)
@@ -221,7 +229,8 @@ def remainder(input, other, *, out=None):
     return apply_binary(Remainder, x, y)
 
 
-def fmod(input, other, *, out=None):
+@takes_out
+def fmod(input, other):
     """C's fmod: the result has the sign of ``input``."""
     check_operands("fmod", input, other)
     x, y = promote(input, other)
@@ -233,12 +242,14 @@ def fmod(input, other, *, out=None):
 subtract, multiply, divide = sub, mul, div
 
 
-def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+@takes_out
+def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2."""
     return add(input, mul(tensor1, tensor2), alpha=value)
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+@takes_out
+def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2 (true division)."""
     if all(array_of(t).dtype.kind in "iub" for t in (tensor1, tensor2)):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "

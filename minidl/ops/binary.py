@@ -5,6 +5,7 @@ Each backward is the derivative of the forward, reduced back to each input's sha
 ``unbroadcast`` where broadcasting stretched it."""
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..backend import get_default_dtype, result_type
 from ..tensor import Tensor
@@ -91,14 +92,14 @@ class Xlogy(Kernel):
 
 
 def _float_binary(kernel, fn):
-    def op(input, other, *, out=None):
+    def op(input, other):
         check_operands(fn, input, other)
         d = result_type(input, other)
         x, y = promote(input, other, dtype=d if d.is_floating_point else get_default_dtype())
         return apply_binary(kernel, x, y)
     op.__name__ = op.__qualname__ = fn
     op.__doc__ = kernel.__doc__
-    return op
+    return takes_out(op)
 
 
 atan2 = arctan2 = _float_binary(Atan2, "atan2")
@@ -127,14 +128,14 @@ class Extremum(Kernel):
 
 
 def _extremum(fn, name):
-    def op(input, other, *, out=None):
+    def op(input, other):
         check_tensor(input, name)
         check_tensor(other, name, "other")
         x, y = promote(input, other)
         return apply_binary(Extremum, x, y, fn=fn)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name} of two tensors (broadcast); ties split the gradient."
-    return op
+    return takes_out(op)
 
 
 maximum = _extremum(np.maximum, "maximum")
@@ -173,7 +174,8 @@ class Clamp(Kernel):
         return gx, glo, ghi
 
 
-def clamp(input, min=None, max=None, *, out=None):
+@takes_out(dtypes="exact")
+def clamp(input, min=None, max=None):
     """Limit ``input`` to [min, max]; bounds are numbers or tensors (broadcast)."""
     check_tensor(input, "clamp")
     if min is None and max is None:
@@ -193,10 +195,12 @@ def clamp(input, min=None, max=None, *, out=None):
         raise
 
 
+@takes_out(dtypes="exact")
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
+@takes_out(dtypes="exact")
 def clamp_max(input, max):
     return clamp(input, max=max)
 
@@ -223,7 +227,8 @@ class Where(Kernel):
         return None, gx, gy
 
 
-def where(condition, input=None, other=None, *, out=None):
+@takes_out(dtypes="exact")
+def where(condition, input=None, other=None):
     """Pick ``input`` where ``condition`` holds, else ``other`` (tensors or scalars).
 
     ``where(condition)`` alone returns the indices of the true elements, one tensor per dim.
@@ -262,7 +267,8 @@ class Lerp(Kernel):
         return ga, gb, gw
 
 
-def lerp(input, end, weight, *, out=None):
+@takes_out(dtypes="exact")
+def lerp(input, end, weight):
     """input + weight * (end - input); ``input`` and ``end`` must share a dtype."""
     check_tensor(input, "lerp")
     check_tensor(end, "lerp", "end")
@@ -295,7 +301,8 @@ class NanToNum(Kernel):
         return g * np.isfinite(x), None, None, None
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+@takes_out(dtypes="exact")
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN by ``nan`` and +/-inf by ``posinf``/``neginf`` (default: dtype max/min)."""
     check_tensor(input, "nan_to_num")
     if input._data.dtype.kind != "f":

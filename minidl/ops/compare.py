@@ -2,6 +2,7 @@
 differentiable: each returns a plain (mostly bool) tensor after torch's type promotion."""
 import numpy as np
 
+from .._out import takes_out
 from ..backend import result_type
 from ..tensor import Tensor
 from ._operands import array_of, check_broadcast, check_operands, dtype_name
@@ -27,12 +28,12 @@ def _arrays(fn, input, other):
 
 
 def _compare(ufunc, name):
-    def op(input, other, *, out=None):
+    def op(input, other):
         a, b = _arrays(name, input, other)
         return Tensor(np.asarray(ufunc(a, b)))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{ufunc.__name__}`` after type promotion; a bool tensor, no grad."
-    return op
+    return takes_out(op)
 
 
 eq = _compare(np.equal, "eq")
@@ -46,12 +47,13 @@ logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
-def logical_not(input, *, out=None):
+@takes_out
+def logical_not(input):
     return Tensor(np.asarray(np.logical_not(check_tensor(input, "logical_not")._data)))
 
 
 def _bitwise(ufunc, name):
-    def op(input, other, *, out=None):
+    def op(input, other):
         a, b = _arrays(name, input, other)
         if a.dtype.kind == "f":
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Float' (bitwise ops "
@@ -59,7 +61,7 @@ def _bitwise(ufunc, name):
         return Tensor(np.asarray(ufunc(a, b)))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{ufunc.__name__}`` of integer/bool tensors."
-    return op
+    return takes_out(op)
 
 
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
@@ -69,7 +71,8 @@ bitwise_left_shift = _bitwise(np.left_shift, "bitwise_left_shift")
 bitwise_right_shift = _bitwise(np.right_shift, "bitwise_right_shift")
 
 
-def bitwise_not(input, *, out=None):
+@takes_out(dtypes="exact")
+def bitwise_not(input):
     check_tensor(input, "bitwise_not")
     if input._data.dtype.kind == "f":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
@@ -123,5 +126,6 @@ def isreal(input):
     return Tensor(np.ones(check_tensor(input, "isreal").shape, bool))
 
 
-def signbit(input, *, out=None):
+@takes_out(dtypes="exact")
+def signbit(input):
     return Tensor(np.asarray(np.signbit(check_tensor(input, "signbit")._data)))

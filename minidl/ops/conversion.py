@@ -3,7 +3,7 @@ shorthands (``.float()``, ``.long()`` ...), and the ``new_*`` makers that take t
 dtype. All casts go through the differentiable ``cast``."""
 from .. import _creation, backend
 from ..autograd import Kernel
-from ..backend import as_dtype, check_device
+from ..backend import as_dtype, check_device, layout_order
 from ..tensor import Tensor
 from ._util import check_tensor
 from .cast import cast
@@ -12,20 +12,21 @@ __all__ = ["clone"]
 
 
 class Clone(Kernel):
-    """y = a copy of x; dy/dx = 1."""
+    """y = a copy of x in NumPy ``order`` ('K': x's layout, 'C': row-major); dy/dx = 1."""
 
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, order):
+        return x.copy(order=order)
 
     @staticmethod
     def backward(ctx, g):
         return g
 
 
-def clone(input, *, memory_format=None):
-    """A copy of ``input`` in new memory that stays in the graph."""
-    return Clone.apply(check_tensor(input, "clone"))
+def clone(input, *, memory_format=backend.preserve_format):
+    """A copy of ``input`` in new memory that stays in the graph, laid out like ``input``
+    (``preserve_format``, as torch) or row-major (``contiguous_format``)."""
+    return Clone.apply(check_tensor(input, "clone"), layout_order("clone", memory_format))
 
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -34,14 +35,17 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
 _BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
 
 
-def to(self, *args, **kwargs):
-    """Tensor.to(dtype) / to(device, dtype) / to(other) with ``copy=`` (CPU only)."""
-    dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+def _looks_channels_last(x):
+    """torch's ``suggest_memory_format``: a 4-D tensor whose strides put channels innermost."""
+    return x.ndim == 4 and not x.is_contiguous() and x.is_contiguous(backend.channels_last)
+
+
+def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+       memory_format=backend.preserve_format):
+    """Tensor.to(dtype) / to(device, dtype) / to(other), as torch's: ``self`` itself unless
+    the dtype changes, ``copy=True`` or ``memory_format`` asks another layout; a new tensor
+    keeps this one's layout (``preserve_format``) or is row-major (``contiguous_format``).
+    ``non_blocking`` has no effect from the CPU to the CPU, as in torch."""
     flags = []
     for a in args:
         if isinstance(a, Tensor):
@@ -56,13 +60,17 @@ def to(self, *args, **kwargs):
             raise TypeError(f"to() received an invalid argument of type {type(a).__name__}")
     copy = copy or (len(flags) > 1 and flags[1])
     check_device(device)
-    if dtype is None or as_dtype(dtype).np == self._data.dtype:
-        return clone(self) if copy else self
-    return cast(self, dtype)
+    order = layout_order("to", memory_format)
+    converts = dtype is not None and as_dtype(dtype).np != self._data.dtype
+    if not converts and not copy and (order == "K" or not _looks_channels_last(self)):
+        return self
+    out = cast(self, dtype) if converts else clone(self)
+    return out.contiguous() if order == "C" else out
 
 
-def type_method(self, dtype=None, non_blocking=False, **kwargs):
-    """With no argument: the type name ('torch.FloatTensor'); else ``to(dtype)``."""
+def type_method(self, dtype=None, non_blocking=False):
+    """With no argument: the type name ('torch.FloatTensor'); else ``to(dtype)``
+    (``non_blocking``: no effect from the CPU to the CPU)."""
     if dtype is None:
         return "torch." + _TYPE_NAMES[self.dtype.name]
     if isinstance(dtype, str):
@@ -78,15 +86,15 @@ def type_as(self, other):
 
 
 def cast_method(d):
-    def method(self, memory_format=None):
-        return cast(self, d)
+    def method(self, memory_format=backend.preserve_format):
+        return to(self, d, memory_format=memory_format)
     method.__name__ = d.name
     method.__doc__ = f"``self.to({d!r})``."
     return method
 
 
 def new_method(maker):
-    def method(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
         return maker(*size, dtype=self.dtype if dtype is None else dtype, device=device,
                      requires_grad=requires_grad)
     method.__name__ = "new_" + maker.__name__

@@ -2,6 +2,7 @@
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ._shape_args import along, as_int
 from ._util import check_tensor, normalize_dim
@@ -79,6 +80,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return DiagEmbed.apply(input, offset=int(offset), dim1=a, dim2=b)
 
 
+@takes_out(dtypes="exact")
 def diag(input, diagonal=0):
     """1-D -> a square matrix with ``input`` on a diagonal; 2-D -> that diagonal (a copy)."""
     check_tensor(input, "diag")
@@ -110,11 +112,13 @@ def _tri(input, diagonal, upper):
     return Tri.apply(input, upper=upper, k=as_int(diagonal, fn, "diagonal"))
 
 
+@takes_out(dtypes="exact")
 def tril(input, diagonal=0):
     """Lower triangle (elements on and below diagonal ``diagonal``); the rest zero."""
     return _tri(input, diagonal, False)
 
 
+@takes_out(dtypes="exact")
 def triu(input, diagonal=0):
     """Upper triangle (elements on and above diagonal ``diagonal``); the rest zero."""
     return _tri(input, diagonal, True)

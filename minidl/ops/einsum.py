@@ -9,6 +9,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._util import check_tensor, unbroadcast
@@ -199,7 +200,8 @@ def einsum(equation, *operands):
     return Einsum.apply(*operands, subs=tuple(subs), out=out, sizes=sizes)
 
 
-def tensordot(a, b, dims=2, out=None):
+@takes_out(dtypes="exact")
+def tensordot(a, b, dims=2):
     """Sum over ``dims`` (an int: last dims of a with first of b; or two lists of dims)."""
     check_tensor(a, "tensordot", "a")
     check_tensor(b, "tensordot", "b")

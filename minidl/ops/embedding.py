@@ -53,7 +53,11 @@ class Embedding(Kernel):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
-    """Rows of ``weight`` at the indices ``input`` (gradients of repeats accumulate)."""
+    """Rows of ``weight`` at the indices ``input`` (gradients of repeats accumulate);
+    ``sparse=True`` is refused: minidl has no sparse tensors."""
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True) is not supported: minidl has no "
+                                  "sparse tensors, so the weight's gradient is dense")
     check_tensor(input, "embedding")
     check_tensor(weight, "embedding", "weight")
     if input._data.dtype not in INDEX_DTYPES:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Kernel
 from ..tensor import Size, Tensor
-from ._shape_args import along, as_int, index_array, int_tuple
+from ._shape_args import along, as_int, index_array, int_tuple, sizes_or_named
 from ._util import check_tensor, normalize_dim, unbroadcast
 from .view import reshape
 
@@ -56,9 +56,9 @@ def expand_to(input, sizes):
     return Expand.apply(input, shape=tuple(out))
 
 
-def expand(self, *sizes, **kwargs):
+def expand(self, *sizes, size=None):
     """``self`` broadcast to ``sizes`` without copying (-1 keeps a dim)."""
-    return expand_to(self, int_tuple(sizes or (kwargs.pop("size"),), "expand"))
+    return expand_to(self, int_tuple(sizes_or_named(sizes, size, "expand", "size"), "expand"))
 
 
 def expand_as(self, other):
@@ -142,9 +142,9 @@ class Repeat(Kernel):
         return g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(ctx.in_shape)
 
 
-def repeat(self, *sizes, **kwargs):
+def repeat(self, *sizes, repeats=None):
     """``self`` tiled ``sizes[i]`` times along dim i (extra leading sizes add dims)."""
-    reps = int_tuple(sizes or (kwargs.pop("repeats"),), "repeat", "repeats")
+    reps = int_tuple(sizes_or_named(sizes, repeats, "repeat", "repeats"), "repeat", "repeats")
     if len(reps) < self.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -160,8 +160,8 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def tile_method(self, *dims, **kwargs):
-    return tile(self, int_tuple(dims or (kwargs.pop("dims"),), "tile", "dims"))
+def tile_method(self, *dims_, dims=None):
+    return tile(self, int_tuple(sizes_or_named(dims_, dims, "tile", "dims"), "tile", "dims"))
 
 
 class RepeatInterleave(Kernel):
@@ -189,6 +189,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element (or slice along ``dim``) ``repeats`` times, keeping order."""
     if repeats is None:  # torch.repeat_interleave(repeats): indices repeated
         counts = index_array(input, "repeat_interleave", "repeats")
+        _check_output_size(output_size, int(counts.sum()))
         return Tensor(np.repeat(np.arange(counts.size, dtype=np.int64), counts.reshape(-1)))
     check_tensor(input, "repeat_interleave")
     if dim is None:
@@ -210,9 +211,17 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         r = as_int(repeats, "repeat_interleave", "repeats")
     if np.ndim(r) == 0 and r < 0:
         raise RuntimeError("repeat_interleave: repeats can not be negative")
+    _check_output_size(output_size, int(np.sum(r) if np.ndim(r) else r * n))
     if input.ndim == 0:
         input = reshape(input, (1,))
     return RepeatInterleave.apply(input, repeats=r, dim=d)
+
+
+def _check_output_size(output_size, total):
+    """``output_size`` is torch's hint of the result's length: it must be right."""
+    if output_size is not None and output_size != total:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {total} but got "
+                           f"{output_size}")
 
 
 def repeat_interleave_method(self, repeats=None, dim=None, *, output_size=None):

@@ -8,6 +8,7 @@ import collections
 
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._reduce_dims import reduction_axis, reduction_dims, save_reduced, unsqueeze_reduced
@@ -75,7 +76,8 @@ def _check_nonempty(x, dims, fn):
                            f"== 0. Specify the reduction dim with the 'dim' argument.")
 
 
-def amax(input, dim=(), keepdim=False, *, out=None):
+@takes_out(dtypes="exact")
+def amax(input, dim=(), keepdim=False):
     """Maximum over ``dim`` (all dims by default); ties share the gradient evenly."""
     check_tensor(input, "amax")
     dims = reduction_dims(dim, input.ndim, "amax")
@@ -83,7 +85,8 @@ def amax(input, dim=(), keepdim=False, *, out=None):
     return Extreme.apply(input, dims, builtins.bool(keepdim), np.max)
 
 
-def amin(input, dim=(), keepdim=False, *, out=None):
+@takes_out(dtypes="exact")
+def amin(input, dim=(), keepdim=False):
     """Minimum over ``dim`` (all dims by default); ties share the gradient evenly."""
     check_tensor(input, "amin")
     dims = reduction_dims(dim, input.ndim, "amin")
@@ -126,14 +129,16 @@ def _min_max(input, dim, keepdim, other, name, npfn, argfn, pair, ret):
     return _extreme_dim(input, dim, keepdim, argfn, ret, name)
 
 
-def max(input, dim=None, keepdim=False, *, other=None, out=None):
+@takes_out
+def max(input, dim=None, keepdim=False, *, other=None):
     """max(input) -> tensor; max(input, dim, keepdim) -> (values, indices);
     max(input, other_tensor) -> elementwise maximum."""
     return _min_max(input, dim, keepdim, other, "max", np.max, np.argmax, maximum,
                     return_types.max)
 
 
-def min(input, dim=None, keepdim=False, *, other=None, out=None):
+@takes_out
+def min(input, dim=None, keepdim=False, *, other=None):
     """min(input) -> tensor; min(input, dim, keepdim) -> (values, indices);
     min(input, other_tensor) -> elementwise minimum."""
     return _min_max(input, dim, keepdim, other, "min", np.min, np.argmin, minimum,
@@ -157,11 +162,13 @@ def _argfn(input, dim, keepdim, npfn, name):
     return Tensor(idx if keepdim else np.squeeze(idx, axis=axis))
 
 
+@takes_out(dtypes="exact")
 def argmax(input, dim=None, keepdim=False):
     """Index of the (first) maximum, over the flattened tensor when ``dim`` is None."""
     return _argfn(input, dim, keepdim, np.argmax, "argmax")
 
 
+@takes_out(dtypes="exact")
 def argmin(input, dim=None, keepdim=False):
     """Index of the (first) minimum, over the flattened tensor when ``dim`` is None."""
     return _argfn(input, dim, keepdim, np.argmin, "argmin")
@@ -181,6 +188,8 @@ def median(input, dim=None, keepdim=False):
     if input._data.dtype.kind == "b":
         raise NotImplementedError("\"median_cpu\" not implemented for 'Bool'")
     if dim is None:
+        if keepdim:
+            raise TypeError("median(): keepdim needs a dim")
         a = input._data.reshape(-1)
         if a.size == 0:
             return Tensor(np.array(np.nan, input._data.dtype))

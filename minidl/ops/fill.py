@@ -72,9 +72,18 @@ def _float_dtype_np(self):
     return d if d in (np.float32, np.float64) else np.float64
 
 
+def _from_to(fn, kw):
+    """torch's keywords ``from`` and ``to`` (Python cannot name a parameter ``from``)."""
+    unknown = sorted(set(kw) - {"from", "to"})
+    if unknown:
+        raise TypeError(f"{fn}() got an unexpected keyword argument {unknown[0]!r}")
+    return kw.get("from"), kw.get("to")
+
+
 def uniform_(self, a=0.0, b=1.0, *, generator=None, **kw):
-    """Fill with samples from U[from, to)."""
-    lo, hi = float(kw.pop("from", a)), float(kw.pop("to", b))
+    """Fill with samples from U[from, to) (``a``, ``b`` positionally, or ``from=``, ``to=``)."""
+    lo, hi = _from_to("uniform_", kw)
+    lo, hi = float(a if lo is None else lo), float(b if hi is None else hi)
     return _random_fill(self, lambda g, s: lo + (hi - lo) * g.random(s, _float_dtype_np(self)),
                         generator)
 
@@ -118,8 +127,13 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
 def random_(self, *args, generator=None, **kw):
     """Fill with integers from [from, to - 1]; ``random_(to)`` means [0, to - 1]."""
+    if len(args) > 2:
+        raise TypeError(f"random_() takes at most 2 positional arguments ({len(args)} given)")
     if kw:
-        lo, hi = kw.get("from", args[0] if args else 0), kw.get("to")
+        lo, hi = _from_to("random_", kw)
+        lo = args[0] if lo is None and args else lo if lo is not None else 0
+        if hi is None:
+            raise TypeError("random_(): 'from' needs 'to' (random_(from, to))")
     else:
         lo, hi = (0, args[0]) if len(args) == 1 else (tuple(args) + (0, None))[:2]
     if hi is None:  # every value the dtype holds exactly

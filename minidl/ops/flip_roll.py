@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import Kernel
-from ._shape_args import int_tuple
+from ._shape_args import int_tuple, sizes_or_named
 from ._util import check_tensor, normalize_dim, normalize_dims
 from .permute import transpose
 from .view import View, reshape
@@ -30,8 +30,8 @@ def flip(input, dims):
     return Flip.apply(input, dims=normalize_dims(dims, input.ndim, "flip"))
 
 
-def flip_method(self, *dims, **kwargs):
-    return flip(self, int_tuple(dims or (kwargs.pop("dims"),), "flip", "dims"))
+def flip_method(self, *dims_, dims=None):
+    return flip(self, int_tuple(sizes_or_named(dims_, dims, "flip", "dims"), "flip", "dims"))
 
 
 def fliplr(input):

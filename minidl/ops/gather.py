@@ -2,6 +2,7 @@
 index_select / index_add / index_fill."""
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._index_write import add_at, write_inplace
@@ -66,8 +67,12 @@ class Gather(Kernel):
 
 
 def gather(input, dim, index, *, sparse_grad=False):
-    """Values of ``input`` along ``dim`` at ``index`` (same ndim; smaller elsewhere is fine)."""
+    """Values of ``input`` along ``dim`` at ``index`` (same ndim; smaller elsewhere is fine).
+    ``sparse_grad=True`` is refused: minidl has no sparse tensors."""
     check_tensor(input, "gather")
+    if sparse_grad:
+        raise NotImplementedError("gather(sparse_grad=True) is not supported: minidl has no "
+                                  "sparse tensors, so the gradient is dense")
     idx, d = _check_gather_index(input, dim, index, "gather")
     return Gather.apply(input, index=idx, dim=d)
 
@@ -86,6 +91,7 @@ def take_along_dim(input, indices, dim=None):
     return gather(expand_to(input, tuple(bx)), d, Tensor(np.broadcast_to(indices._data, bi)))
 
 
+@takes_out(dtypes="exact")
 def take(input, index):
     """``input`` read as 1-D at ``index`` (result has ``index``'s shape)."""
     check_tensor(input, "take")
@@ -96,6 +102,8 @@ def _scatter_args(input, dim, index, src, value, fn, reduce):
     if reduce is not None:
         raise NotImplementedError(f"{fn}(reduce={reduce!r}) is not supported by minidl; use "
                                   f"scatter_add or scatter_reduce")
+    if src is not None and value is not None:
+        raise TypeError(f"{fn}(): pass either src or value, not both")
     if src is None:
         src = value
     if src is None:
@@ -171,6 +179,7 @@ def _vector_index(input, dim, index, fn):
     return idx.reshape(-1), d
 
 
+@takes_out(dtypes="exact")
 def index_select(input, dim, index):
     """Slices of ``input`` along ``dim`` at the positions in the 1-D ``index``."""
     idx, d = _vector_index(input, dim, index, "index_select")

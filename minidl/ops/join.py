@@ -1,6 +1,7 @@
 """Joining tensors: cat / concat, stack, hstack / vstack / dstack / column_stack, atleast_nd."""
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._shape_args import along
@@ -41,6 +42,7 @@ def _tensor_list(tensors, fn):
     return list(tensors)
 
 
+@takes_out
 def cat(tensors, dim=0):
     """Join tensors along an existing dim (dtypes promote; legacy empty 1-D ones skipped)."""
     tensors = _tensor_list(tensors, "cat")
@@ -84,6 +86,7 @@ class Stack(Kernel):
         return tuple(g[along(ctx.dim, i)] for i in range(g.shape[ctx.dim]))
 
 
+@takes_out
 def stack(tensors, dim=0):
     """Join equally shaped tensors along a new dim."""
     tensors = _tensor_list(tensors, "stack")
@@ -126,11 +129,13 @@ def atleast_3d(*tensors):
     return _atleast(3, tensors)
 
 
+@takes_out
 def hstack(tensors):
     ts = atleast_1d(_tensor_list(tensors, "hstack"))
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
+@takes_out
 def vstack(tensors):
     return cat(atleast_2d(_tensor_list(tensors, "vstack")), 0)
 
@@ -138,10 +143,12 @@ def vstack(tensors):
 row_stack = vstack
 
 
+@takes_out
 def dstack(tensors):
     return cat(atleast_3d(_tensor_list(tensors, "dstack")), 2)
 
 
+@takes_out
 def column_stack(tensors):
     ts = [reshape(x, (-1, 1)) if x.ndim <= 1 else x for x in _tensor_list(tensors, "column_stack")]
     return cat(ts, 1)

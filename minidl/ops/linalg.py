@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._util import check_tensor, unbroadcast
@@ -99,6 +100,7 @@ def _check_matmul_shapes(sa, sb):
                            f"{sb[-2]}].")
 
 
+@takes_out(dtypes="exact")
 def matmul(input, other):
     """torch.matmul: dot, matrix-vector, matrix-matrix or broadcast batched product."""
     check_tensor(input, "matmul")
@@ -114,6 +116,7 @@ def rmatmul(self, other):
     return matmul(other, self)
 
 
+@takes_out(dtypes="exact")
 def mm(input, mat2):
     """Matrix product of two 2-D tensors."""
     check_tensor(input, "mm")
@@ -125,6 +128,7 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
+@takes_out(dtypes="exact")
 def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
     check_tensor(input, "bmm")
@@ -140,6 +144,7 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
+@takes_out(dtypes="exact")
 def mv(input, vec):
     """Matrix (n, m) times vector (m,)."""
     check_tensor(input, "mv")
@@ -149,6 +154,7 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
+@takes_out(dtypes="exact")
 def dot(input, tensor):
     """Inner product of two 1-D tensors of the same length and dtype."""
     check_tensor(input, "dot")
@@ -162,6 +168,7 @@ def dot(input, tensor):
     return matmul(input, tensor)
 
 
+@takes_out(dtypes="exact")
 def inner(input, other):
     """Sum over the last dims of both (a scalar operand just multiplies)."""
     check_tensor(input, "inner")
@@ -174,6 +181,7 @@ def inner(input, other):
     return tensordot(input, other, ([-1], [-1]))
 
 
+@takes_out
 def outer(input, vec2):
     """Outer product of two 1-D tensors (dtypes promote)."""
     check_tensor(input, "outer")
@@ -208,6 +216,7 @@ def _check_expand(shape, target):
                                f"Target sizes: {list(target)}.  Tensor sizes: {list(shape)}")
 
 
+@takes_out(dtypes="exact")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2), ``input`` broadcast to the product's shape."""
     check_tensor(input, "addmm")
@@ -216,6 +225,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return _scaled_sum(input, prod, beta, alpha)
 
 
+@takes_out(dtypes="exact")
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
     check_tensor(input, "addmv")
@@ -224,6 +234,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     return _scaled_sum(input, prod, beta, alpha)
 
 
+@takes_out(dtypes="exact")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * bmm(batch1, batch2)."""
     check_tensor(input, "baddbmm")
@@ -232,6 +243,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, prod, beta, alpha)
 
 
+@takes_out(dtypes="exact")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
     check_tensor(input, "addbmm")

@@ -1,6 +1,7 @@
 """Mask-driven ops: masked_fill(_), masked_select, nonzero / argwhere."""
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._index_write import write_inplace
@@ -90,6 +91,7 @@ class MaskedSelect(Kernel):
         return unbroadcast(gx, ctx.x_shape)
 
 
+@takes_out(dtypes="exact")
 def masked_select(input, mask):
     check_tensor(input, "masked_select")
     check_tensor(mask, "masked_select", "mask")

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import Kernel
-from ._shape_args import int_tuple
+from ._shape_args import int_tuple, sizes_or_named
 from ._util import check_tensor, normalize_dim
 from .view import View
 
@@ -39,8 +39,9 @@ def permute(input, dims):
     return Permute.apply(input, dims=wrapped)
 
 
-def permute_method(self, *dims, **kwargs):
-    return permute(self, int_tuple(dims or (kwargs.pop("dims"),), "permute", "dims"))
+def permute_method(self, *dims_, dims=None):
+    return permute(self, int_tuple(sizes_or_named(dims_, dims, "permute", "dims"), "permute",
+                                   "dims"))
 
 
 def transpose(input, dim0, dim1):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .._out import takes_out
 from ..autograd import Kernel
 from ..backend import result_type
 from ..tensor import Tensor
@@ -93,7 +94,8 @@ def _int_power(base, exponent):
     return np.where(negative, inverse, safe).astype(safe.dtype, copy=False)
 
 
-def pow(input, exponent, *, out=None):
+@takes_out
+def pow(input, exponent):
     """input ** exponent for tensor ** scalar, scalar ** tensor and tensor ** tensor."""
     check_operands("pow", input, exponent)
     if not isinstance(input, Tensor):
@@ -117,7 +119,8 @@ def pow(input, exponent, *, out=None):
     return apply_binary(Pow, x, y)
 
 
-def float_power(input, exponent, *, out=None):
+@takes_out(dtypes="exact")
+def float_power(input, exponent):
     """pow computed in float64."""
     cast64 = [promote(a, dtype=backend.float64)[0] if isinstance(a, Tensor) else float(a)
               for a in (input, exponent)]

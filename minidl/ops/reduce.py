@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from .._out import takes_out
 from ..autograd import Kernel
 from ..backend import as_dtype, get_default_dtype
 from ..tensor import Tensor
@@ -88,7 +89,8 @@ class Mean(Kernel):
         return _expand(g / ctx.n if ctx.n else g, ctx.shape, ctx.dims, ctx.keepdim)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+@takes_out(dtypes="dtype")
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (an int, a tuple, or None for all); bool/int sum to int64."""
     check_tensor(input, "sum")
     if isinstance(dim, backend.dtype):  # sum(input, dtype) positionally
@@ -97,6 +99,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return Sum.apply(input, dims, builtins.bool(keepdim), _sum_dtype(input, dtype))
 
 
+@takes_out
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` treating NaN as zero."""
     check_tensor(input, "nansum")
@@ -105,7 +108,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return sum(input, dim, keepdim, dtype=dtype)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+@takes_out
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Average over ``dim``; integer inputs need ``dtype=`` (as in torch)."""
     if isinstance(dim, backend.dtype):
         dim, dtype = None, dim
@@ -177,12 +181,14 @@ def _var_args(fn, input, dim, unbiased, keepdim, correction):
     return x, dims, c, builtins.bool(keepdim)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+@takes_out
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False``: 0)."""
     return Var.apply(*_var_args("var", input, dim, unbiased, keepdim, correction))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+@takes_out
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``; see ``var``."""
     return Std.apply(*_var_args("std", input, dim, unbiased, keepdim, correction))
 
@@ -224,6 +230,7 @@ class Prod(Kernel):
         return (g * local).astype(g.dtype, copy=False)
 
 
+@takes_out(dtypes="dtype")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product over all elements or along one ``dim``; bool/int multiply in int64."""
     check_tensor(input, "prod")
@@ -232,8 +239,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is not None and not isinstance(dim, (builtins.int, np.integer)):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     dims = reduction_dims(dim, input.ndim, "prod")
-    if dim is None:
-        keepdim = False
+    if dim is None and keepdim:
+        raise TypeError("prod(): keepdim needs a dim")
     return Prod.apply(input, dims, builtins.bool(keepdim), _sum_dtype(input, dtype))
 
 
@@ -289,13 +296,13 @@ class Cumprod(Kernel):
 
 
 def _cumulative(kernel, name):
-    def op(input, dim, *, dtype=None, out=None):
+    def op(input, dim, *, dtype=None):
         check_tensor(input, name)
         axis = reduction_axis(dim, input.ndim, name)  # None for a 0-d input
         return kernel.apply(input, axis, _sum_dtype(input, dtype))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = kernel.__doc__
-    return op
+    return takes_out(dtypes="dtype")(op)
 
 
 cumsum = _cumulative(Cumsum, "cumsum")
@@ -322,7 +329,8 @@ class LogSumExp(Kernel):
             return g * np.exp(x - y)
 
 
-def logsumexp(input, dim, keepdim=False, *, out=None):
+@takes_out
+def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input))) over ``dim``, computed without overflow."""
     check_tensor(input, "logsumexp")
     x = input if input._data.dtype.kind == "f" else cast(input, get_default_dtype())
@@ -331,14 +339,14 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 # ----------------------------------------------------------------- logical
 def _logical_reduce(npfn, name):
-    def op(input, dim=None, keepdim=False, *, out=None):
+    def op(input, dim=None, keepdim=False):
         check_tensor(input, name)
         a = input._data
         r = npfn(a, axis=reduction_dims(dim, a.ndim, name), keepdims=builtins.bool(keepdim))
         return Tensor(np.asarray(r, np.uint8 if a.dtype == np.uint8 else np.bool_))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Whether {name} elements are nonzero, over ``dim`` (all by default)."
-    return op
+    return takes_out(dtypes="exact")(op)
 
 
 all = _logical_reduce(np.all, "all")

@@ -2,6 +2,7 @@
 zero gradient, as in torch) and frac = x - trunc(x) (gradient 1)."""
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._inplace import inplace_method
@@ -36,7 +37,8 @@ class StepFunction(Kernel):
         return np.zeros_like(g), None
 
 
-def frac(input, *, out=None):
+@takes_out(dtypes="exact")
+def frac(input):
     check_tensor(input, "frac")
     if input._data.dtype.kind != "f":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{dtype_name(input)}'")
@@ -44,14 +46,14 @@ def frac(input, *, out=None):
 
 
 def _step(fn, name, keep_ints=True):
-    def op(input, *, out=None):
+    def op(input):
         check_tensor(input, name)
         if input._data.dtype.kind != "f" and keep_ints:
             return Tensor(input._data.copy())
         return StepFunction.apply(input, fn)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"{name}(input) elementwise; integers are returned unchanged; zero gradient."
-    return op
+    return takes_out(dtypes="exact")(op)
 
 
 floor = _step(np.floor, "floor")
@@ -60,7 +62,8 @@ trunc = _step(np.trunc, "trunc")
 fix = trunc
 
 
-def sign(input, *, out=None):
+@takes_out(dtypes="exact")
+def sign(input):
     """-1, 0 or +1 by the sign of each element (bool stays bool); zero gradient."""
     check_tensor(input, "sign")
     if input._data.dtype.kind == "b":
@@ -71,7 +74,8 @@ def sign(input, *, out=None):
 sgn = sign
 
 
-def round(input, *, decimals=0, out=None):
+@takes_out(dtypes="exact")
+def round(input, *, decimals=0):
     """Round half to even, to ``decimals`` decimal places; zero gradient."""
     check_tensor(input, "round")
     if input._data.dtype.kind != "f":

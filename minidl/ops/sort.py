@@ -3,6 +3,7 @@ import collections
 
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._shape_args import along, as_int, index_array
@@ -39,6 +40,7 @@ class TakeAlong(Kernel):
         return gx
 
 
+@takes_out(dtypes="exact")
 def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim`` (ties keep their order; NaN sorts as largest)."""
     check_tensor(input, "sort")
@@ -80,6 +82,7 @@ def _topk_by_passes(a, k, d, largest):
     return np.concatenate(out, axis=d)
 
 
+@takes_out(dtypes="exact")
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (or smallest) entries along ``dim``, best first."""
     check_tensor(input, "topk")
@@ -131,6 +134,7 @@ def unique_method(self, sorted=True, return_inverse=False, return_counts=False, 
     return unique(self, sorted, return_inverse, return_counts, dim)
 
 
+@takes_out(dtypes="exact")
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
     """Insertion indices of ``input`` into ``sorted_sequence`` along its last dim."""

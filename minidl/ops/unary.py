@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._erf import TWO_OVER_SQRT_PI, erf_array, erfc_array
@@ -263,7 +264,8 @@ erf = unary_function(Erf, "erf")
 erfc = unary_function(Erfc, "erfc")
 
 
-def neg(input, *, out=None):
+@takes_out(dtypes="exact")
+def neg(input):
     check_tensor(input, "neg")
     if input._data.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
@@ -283,7 +285,8 @@ def positive(input):
     return input
 
 
-def abs(input, *, out=None):
+@takes_out(dtypes="exact")
+def abs(input):
     check_tensor(input, "abs")
     if input._data.dtype.kind == "b":
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
@@ -293,7 +296,8 @@ def abs(input, *, out=None):
 absolute = abs
 
 
-def square(input, *, out=None):
+@takes_out
+def square(input):
     """input ** 2 (bool becomes int64, integers stay integers)."""
     check_tensor(input, "square")
     if input._data.dtype.kind == "b":

@@ -4,6 +4,7 @@ import builtins
 
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ._operands import dtype_name
 from ._reduce_dims import reduction_dims, save_reduced, unsqueeze_reduced
@@ -61,7 +62,8 @@ class NormP(Kernel):
         return (g * local).astype(g.dtype, copy=False)
 
 
-def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+@takes_out(dtypes="exact")
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default); p = 'fro', a number, or +/-inf."""
     check_tensor(input, "norm")
     if dtype is not None:

@@ -8,9 +8,11 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Kernel
+from ..backend import layout_order
 from ..tensor import Tensor
-from ._shape_args import int_tuple
+from ._shape_args import int_tuple, sizes_or_named
 from ._util import check_tensor, normalize_dim, normalize_dims
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze"]
@@ -99,13 +101,14 @@ def reshape(input, shape):
         return Reshape.apply(input, shape=shape)
 
 
-def reshape_method(self, *shape, **kwargs):
-    return reshape(self, int_tuple(shape or (kwargs.pop("shape"),), "reshape", "shape"))
+def reshape_method(self, *shape_, shape=None):
+    return reshape(self, int_tuple(sizes_or_named(shape_, shape, "reshape", "shape"), "reshape",
+                                   "shape"))
 
 
-def view(self, *shape, **kwargs):
+def view(self, *shape, size=None):
     """A view of ``self`` with ``shape``; an error where that would need a copy."""
-    shape = shape or (kwargs.pop("size"),)
+    shape = sizes_or_named(shape, size, "view", "size")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, Tensor)):
         raise NotImplementedError("Tensor.view(dtype) is not supported by minidl")
     return View.apply(self, shape=_infer_shape(int_tuple(shape, "view"), self._data.size))
@@ -175,8 +178,13 @@ class Contiguous(Kernel):
         return g
 
 
-def contiguous(self, memory_format=None):
-    """``self`` when it is already C-contiguous, else a C-ordered copy."""
+def contiguous(self, memory_format=backend.contiguous_format):
+    """``self`` when it is already C-contiguous, else a C-ordered copy; as in torch,
+    ``preserve_format`` is refused, and minidl refuses the channels-last formats."""
+    if memory_format is backend.preserve_format:
+        raise RuntimeError("contiguous(): memory_format=preserve_format is unsupported by the "
+                           "contiguous operator")
+    layout_order("contiguous", memory_format)
     if self._data.flags.c_contiguous:
         return self
     return Contiguous.apply(self)
