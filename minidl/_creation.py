@@ -115,6 +115,13 @@ def _float_dtype(dtype):
     return d.np
 
 
+def _not_bool(fn, np_dtype):
+    """``np_dtype``, unless it is bool, which torch's ``fn`` does not implement."""
+    if np_dtype.kind == "b":
+        raise NotImplementedError(f"\"{fn}_cpu\" not implemented for 'Bool'")
+    return np_dtype
+
+
 def _sample_dtype(fn, dtype):
     """The floating NumPy dtype ``fn`` samples in; integer and bool dtypes are refused."""
     d = _float_dtype(dtype)
@@ -159,33 +166,36 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.array(s, _float_dtype(dtype)), None, requires_grad, device)
 
 
-@takes_out(dtypes="factory")
+@takes_out(dtypes="factory", warn_resize=True)
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    """Values from ``start`` to ``end`` (exclusive); int64 unless any bound is a float."""
+    """Values from ``start`` to ``end`` (exclusive); int64 unless any bound is a float. An
+    integer ``dtype`` truncates the bounds and the step to integers first, as torch does."""
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
         is_float = any(isinstance(x, float) for x in (start, end, step))
         dtype = get_default_dtype() if is_float else backend.int64
+    np_dtype = _not_bool("arange", as_dtype(dtype).np)
+    if np_dtype.kind in "iu":
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
     n = max(0, math.ceil((end - start) / step))
-    np_dtype = as_dtype(dtype).np
     values = start + np.arange(n, dtype=np.float64 if np_dtype.kind == "f" else np.int64) * step
     return _finish(values.astype(np_dtype), None, requires_grad, device)
 
 
 @takes_out(dtypes="factory")
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    return _finish(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), None,
-                   requires_grad, device)
+    return _finish(np.linspace(start, end, int(steps)).astype(
+        _not_bool("linspace", _float_dtype(dtype))), None, requires_grad, device)
 
 
 @takes_out(dtypes="factory")
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    return _finish(np.logspace(start, end, int(steps), base=base).astype(_float_dtype(dtype)),
-                   None, requires_grad, device)
+    return _finish(np.logspace(start, end, int(steps), base=base).astype(
+        _not_bool("logspace", _float_dtype(dtype))), None, requires_grad, device)
 
 
 @takes_out(dtypes="factory")
@@ -291,10 +301,10 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         return Tensor(a.astype(input._data.dtype))
     if p is not None:
         raise TypeError("bernoulli(): argument 'out' cannot be combined with p (as in torch)")
-    return write_out("bernoulli", Tensor(a.astype(out._data.dtype)), out, (input,))
+    return write_out("bernoulli", Tensor(a.astype(out._data.dtype)), out, warn_resize=False)
 
 
-@takes_out(dtypes="exact")
+@takes_out(dtypes="exact", warn_resize=False)
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Draw category indices from (rows of) non-negative weights ``input``."""
     w = input._data.astype(np.float64)

@@ -5,8 +5,9 @@ function runs without recording a graph and its result is copied into ``out`` (a
 tensors for functions with several results, e.g. ``max(x, 1, out=(values, indices))``),
 which is returned. torch's rules:
 
-* autograd does not go through ``out=``: an error if grad mode is on and an input or
-  ``out`` requires grad;
+* autograd does not go through ``out=``: an error if grad mode is on and ``out`` requires
+  grad or the result would (an input that requires grad reaches it -- not so for a bool
+  result, an argmax, a floor_divide: those are fine, as in torch);
 * ``out`` keeps its dtype. How the result's dtype may differ from it depends on the op
   (``dtypes=``): ``"cast"`` (elementwise ops) -- the result casts to ``out``'s dtype unless
   that loses its kind (float into an integer tensor, or anything but bool into a bool
@@ -14,8 +15,9 @@ which is returned. torch's rules:
   results: sort, max along a dim, ...) -- the dtypes must be equal; ``"dtype"`` (sum,
   cumsum, ...) -- ``out``'s dtype is the ``dtype`` argument; ``"factory"`` (zeros, arange,
   rand, ...) -- likewise, and ``requires_grad=True`` passes on to ``out``;
-* an ``out`` of the wrong shape is resized: silently when empty or for a factory, else with
-  torch's warning.
+* an ``out`` of the wrong shape is resized: silently when empty, else with torch's warning
+  unless the op resizes silently in torch (``warn_resize=False``: the factories but arange,
+  addbmm, bernoulli, multinomial).
 """
 import functools
 import inspect
@@ -23,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from .autograd import is_grad_enabled, no_grad
+from .autograd import is_grad_enabled
 from .backend import as_dtype
 from .tensor import _SCALAR_NAMES, Tensor
 
@@ -61,6 +63,8 @@ def _check_out(fn, out):
 
 
 def _check_grad(fn, tensors):
+    """``tensors``: the outs, and the results where their requires_grad tells (not for a
+    factory's ``requires_grad=True``)."""
     if is_grad_enabled() and any(t.requires_grad for t in _tensors(tensors)):
         raise RuntimeError(f"{fn}(): functions with out=... arguments don't support automatic "
                            f"differentiation, but one of the arguments requires grad.")
@@ -75,7 +79,7 @@ def _out_dtype(fn, dtype, out):
     return out.dtype
 
 
-def _copy_into(fn, result, out, policy):
+def _copy_into(fn, result, out, policy, warn_resize):
     src = result._data if isinstance(result, Tensor) else np.asarray(result)
     dst = out._data.dtype
     if policy == "exact" and src.dtype != dst:
@@ -85,7 +89,7 @@ def _copy_into(fn, result, out, policy):
         raise RuntimeError(f"{fn}(): result type {_name(src.dtype)} can't be cast to the "
                            f"desired output type {_name(dst)}")
     if out._data.shape != src.shape:
-        if out._data.size and policy != "factory":
+        if out._data.size and warn_resize:
             warnings.warn(f"{fn}(): an output with one or more elements was resized since it "
                           f"had shape {list(out.shape)}, which does not match the required "
                           f"output shape {list(src.shape)}.", UserWarning, stacklevel=4)
@@ -98,11 +102,11 @@ def _copy_into(fn, result, out, policy):
     out._vc[0] += 1
 
 
-def write_out(fn, result, out, inputs=(), dtypes="cast"):
+def write_out(fn, result, out, dtypes="cast", warn_resize=True):
     """Copy ``result`` (a tensor or a tuple of tensors) into ``out`` by torch's rules (see
-    the module docstring) and return ``out``; ``inputs`` are checked for requires_grad."""
+    the module docstring) and return ``out``."""
     outs = _check_out(fn, out)
-    _check_grad(fn, (*inputs, *outs))
+    _check_grad(fn, outs if dtypes == "factory" else (*outs, result))
     several = isinstance(result, tuple)
     if several:  # (values, indices) of sort, topk, max along a dim...: dtypes must match
         dtypes = "exact"
@@ -111,33 +115,31 @@ def write_out(fn, result, out, inputs=(), dtypes="cast"):
         raise TypeError(f"{fn}(): argument 'out' must be {want}, not {type(out).__name__}"
                         + (f" of {len(outs)}" if isinstance(out, (tuple, list)) else ""))
     for r, o in zip(result if several else (result,), outs):
-        _copy_into(fn, r, o, dtypes)
+        _copy_into(fn, r, o, dtypes, warn_resize)
     if not several:
         return outs[0]
     return type(result)(*outs) if hasattr(result, "_fields") else outs
 
 
-def takes_out(f=None, *, dtypes="cast"):
+def takes_out(f=None, *, dtypes="cast", warn_resize=None):
     """Decorate ``f`` so that it honours a keyword-only ``out=`` (see the module docstring);
-    ``@takes_out`` or ``@takes_out(dtypes=...)``."""
+    ``@takes_out`` or ``@takes_out(dtypes=..., warn_resize=...)`` (by default a factory
+    resizes silently, any other op with torch's warning)."""
     if dtypes not in _POLICIES:
         raise ValueError(f"takes_out: dtypes must be one of {_POLICIES}, got {dtypes!r}")
     if f is None:
-        return functools.partial(takes_out, dtypes=dtypes)
+        return functools.partial(takes_out, dtypes=dtypes, warn_resize=warn_resize)
+    warn = dtypes != "factory" if warn_resize is None else warn_resize
 
     @functools.wraps(f)
     def with_out(*args, out=None, **kwargs):
         if out is None:
             return f(*args, **kwargs)
         name = with_out.__name__
-        inputs = (*args, *kwargs.values())
-        outs = _check_out(name, out)
-        _check_grad(name, (*inputs, *outs))
+        _check_grad(name, _check_out(name, out))
         if dtypes in ("dtype", "factory"):
-            kwargs["dtype"] = _out_dtype(name, kwargs.get("dtype"), outs[0])
-        with no_grad():
-            result = f(*args, **kwargs)
-        written = write_out(name, result, out, (), dtypes)
+            kwargs["dtype"] = _out_dtype(name, kwargs.get("dtype"), _check_out(name, out)[0])
+        written = write_out(name, f(*args, **kwargs), out, dtypes, warn)
         if dtypes == "factory" and kwargs.get("requires_grad"):
             written.requires_grad_(True)
         return written

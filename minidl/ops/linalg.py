@@ -243,7 +243,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, prod, beta, alpha)
 
 
-@takes_out(dtypes="exact")
+@takes_out(dtypes="exact", warn_resize=False)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
     check_tensor(input, "addbmm")

@@ -299,6 +299,8 @@ def _cumulative(kernel, name):
     def op(input, dim, *, dtype=None):
         check_tensor(input, name)
         axis = reduction_axis(dim, input.ndim, name)  # None for a 0-d input
+        if dtype is not None and as_dtype(dtype) == backend.bool:
+            raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
         return kernel.apply(input, axis, _sum_dtype(input, dtype))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = kernel.__doc__
