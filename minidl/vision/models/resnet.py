@@ -203,6 +203,10 @@ def _resnet(arch, block, layers, weights, kwargs):
 
 def _builder(arch, block, layers, doc, **fixed):
     def build(*, weights=None, progress=True, **kwargs):
+        for name, value in fixed.items():  # torchvision's _ovewrite_named_param
+            if kwargs.get(name, value) != value:
+                raise ValueError(f"The parameter '{name}' expected value {value} but got "
+                                 f"{kwargs[name]} instead.")
         return _resnet(arch, block, layers, weights, {**kwargs, **fixed})
     build.__name__ = build.__qualname__ = arch
     build.__doc__ = (f"{doc}; ``kwargs`` go to ``ResNet`` (num_classes, zero_init_residual, "
