@@ -107,38 +107,28 @@ class RoundedDiv(Kernel):
 class Remainder(Kernel):
     """z = x - y * floor(x / y) (sign of y); dz/dx = 1, dz/dy = -floor(x / y)."""
 
-    @staticmethod
-    def forward(ctx, x, y):
+    op, quotient = staticmethod(np.remainder), staticmethod(np.floor_divide)
+
+    @classmethod
+    def forward(cls, ctx, x, y):
         ctx.save_for_backward(x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.remainder(x, y)
+            return cls.op(x, y)
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         x, y = ctx.saved_tensors
         gx = unbroadcast(g, x.shape) if ctx.needs_input_grad[0] else None
         with np.errstate(divide="ignore", invalid="ignore"):
-            gy = (unbroadcast(-g * np.floor_divide(x, y), y.shape) if ctx.needs_input_grad[1]
+            gy = (unbroadcast(-g * cls.quotient(x, y), y.shape) if ctx.needs_input_grad[1]
                   else None)
         return gx, gy
 
 
-class Fmod(Kernel):
+class Fmod(Remainder):
     """z = x - y * trunc(x / y) (sign of x); dz/dx = 1, dz/dy = -trunc(x / y)."""
 
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.fmod(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        gx = unbroadcast(g, x.shape) if ctx.needs_input_grad[0] else None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gy = unbroadcast(-g * np.trunc(x / y), y.shape) if ctx.needs_input_grad[1] else None
-        return gx, gy
+    op, quotient = staticmethod(np.fmod), staticmethod(lambda x, y: np.trunc(x / y))
 
 
 def _check_alpha(x, alpha):

@@ -1,8 +1,7 @@
 """``Module``: the base class of every layer and model (``torch.nn.Module``).
 
-A module keeps three ordered registries -- ``_parameters``, ``_buffers`` and ``_modules`` --
-filled by plain attribute assignment (``self.fc = Linear(...)``). Everything else (walking
-the tree, ``state_dict``, moving dtypes, hooks, printing) is built on those registries.
+Three ordered registries (``_parameters``, ``_buffers``, ``_modules``) filled by attribute
+assignment (``self.fc = Linear(...)``); walking, ``state_dict``, ``to``, hooks, printing use them.
 """
 from collections import OrderedDict
 
