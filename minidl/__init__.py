@@ -7,6 +7,7 @@ from .backend.random import seed, initial_seed, get_rng_state, set_rng_state  # 
 from .backend.threads import set_num_threads, get_num_threads  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
 from .tensor import Tensor, Size, is_tensor  # noqa: F401
+from ._tensor_str import set_printoptions  # noqa: F401
 from ._creation import *  # noqa: F401,F403
 from . import ops  # noqa: F401  (installs Tensor methods)
 from .ops.cast import *  # noqa: F401,F403

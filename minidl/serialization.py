@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .backend import as_dtype
+from .backend import as_dtype, check_device
 from .backend import device as _device
 from .backend.dtypes import dtype as _dtype_cls
 from .tensor import Size, Tensor
@@ -234,7 +234,7 @@ def _location_mapper(map_location):
     targets = map_location.values() if isinstance(map_location, dict) else [map_location]
     for target in targets:
         if target is not None:
-            _device(target if isinstance(target, str) else str(target))
+            check_device(target)
     return lambda t: t
 
 

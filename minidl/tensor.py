@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from . import backend
+from . import _tensor_str, backend
 from .autograd import function as _function
 from .autograd.engine import backward as _backward
 from .autograd.function import RemovableHandle, accumulate_node
@@ -33,6 +33,22 @@ class Size(tuple):
     def __getitem__(self, item):
         out = tuple.__getitem__(self, item)
         return Size(out) if isinstance(item, slice) else out
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to "
+                            f"minidl.Size")
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
 
 
 class Tensor:
@@ -339,19 +355,24 @@ class Tensor:
 
     # --------------------------------------------------------------- printing
     def __repr__(self):
-        body = _format(self._data)
+        a, default = self._data, backend.get_default_dtype().np
         extras = []
-        d = self._data.dtype
-        if self._data.size == 0 and self._data.ndim != 1:
-            extras.append(f"size={tuple(self._data.shape)}")
-        if d not in (backend.get_default_dtype().np, np.dtype(np.int64), np.dtype(np.bool_)):
+        if (a.size == 0 and a.ndim != 1) or (a.size and not _tensor_str.PRINT_OPTS.edgeitems):
+            extras.append(f"size={tuple(a.shape)}")
+        shown = (default,) if a.size == 0 else (default, np.dtype(np.int64), np.dtype(np.bool_))
+        if a.dtype not in shown:
             extras.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        inner = ", ".join([body] + extras)
-        return f"tensor({inner})"
+        return _tensor_str.tensor_str(a, len("tensor("), extras)
+
+    def __format__(self, spec):
+        """A 0-d tensor formats as its Python number (``f"{loss:.4f}"``), as in torch."""
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     __str__ = __repr__
 
@@ -378,48 +399,6 @@ def _legacy_constructor(data, sizes):
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
-
-
-# ------------------------------------------------------------------- printing
-def _float_formatter(a):
-    finite = a[np.isfinite(a)]
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.4f}"
-    amax = np.abs(finite).max()
-    nonzero = np.abs(finite[finite != 0])
-    amin = nonzero.min() if nonzero.size else 0.0
-    if np.all(finite == np.round(finite)) and amax < 1e8:
-        width = max(len(f"{v:.0f}") for v in finite) + 1
-        return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
-    if amax >= 1e8 or (amin and (amin < 1e-4 or amax / amin > 1e3)):
-        return lambda v: (_special(v) or f"{v:.4e}").rjust(10 + (finite < 0).any())
-    width = max(len(f"{v:.4f}") for v in finite)
-    return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
-
-
-def _special(v):
-    if np.isnan(v):
-        return "nan"
-    if np.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return None
-
-
-def _format(a):
-    if a.dtype.kind == "f":
-        fmt = _float_formatter(a.astype(np.float64))
-        formatter = {"float_kind": fmt}
-    elif a.dtype.kind == "b":
-        width = 5 if (~a).any() else 4
-        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
-    else:
-        width = max((len(str(v)) for v in a.flat), default=1)
-        formatter = {"int": lambda v: str(v).rjust(width)}
-    if a.ndim == 0:
-        return formatter["float_kind"](float(a)) if a.dtype.kind == "f" else (
-            str(bool(a)) if a.dtype.kind == "b" else str(a.item()))
-    return np.array2string(a, separator=", ", formatter=formatter, prefix="tensor(",
-                           threshold=1000, edgeitems=3, max_line_width=80)
 
 
 _function.Tensor = Tensor

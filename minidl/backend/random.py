@@ -1,6 +1,7 @@
 """Seeded random number generation: one default generator, torch.Generator's API."""
 import numpy as np
 
+from .device import check_device
 from .device import device as _device
 
 __all__ = ["Generator", "default_generator", "manual_seed", "initial_seed", "seed",
@@ -11,6 +12,7 @@ class Generator:
     """A random stream (``torch.Generator``) backed by NumPy's PCG64."""
 
     def __init__(self, device="cpu"):
+        check_device(device)
         self.device = _device(device)
         self._seed = 67280421310721
         self.np = np.random.default_rng(self._seed)
