@@ -54,7 +54,8 @@ TENSOR_CASES = {
     ("torch.Generator", "device"): [
         Holds("'cpu'", lambda r: str(r.device) == "cpu", not_default=False),
         Refused("'cuda'", RuntimeError, "cuda")],
-    ("torch.device", "type"): [ByName(), Refused("'cuda'", RuntimeError, "cuda")],
+    ("torch.device", "type"): [ByName(), Holds("'cuda'", lambda r: r.type == "cuda"),
+                               Refused("'gpu'", RuntimeError, "Expected one of")],
     ("torch.device", "index"): [Differs("1")],
     ("Tensor.to", "non_blocking"): [NoOp("True", _SYNC, base="x, torch.float64")],
     ("Tensor.to", "copy"): [Custom(lambda torch: _to_copies(torch),
