@@ -188,8 +188,27 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 @takes_out(dtypes="factory")
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    return _finish(np.linspace(start, end, int(steps)).astype(
-        _not_bool("linspace", _float_dtype(dtype))), None, requires_grad, device)
+    """``steps`` points from ``start`` to ``end``, computed as torch does: with
+    ``step = (end - start) / (steps - 1)`` in the output dtype (double for integers), the
+    first half as ``start + step * i`` and the second as ``end - step * (steps - 1 - i)``,
+    so both ends are exact."""
+    d = np.dtype(_not_bool("linspace", _float_dtype(dtype)))
+    n = int(steps)
+    if n < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    work = np.dtype(np.float64) if d.kind in "iu" else d
+    lo, hi = (np.array(v).astype(d).astype(work) for v in (start, end))
+    step = (hi - lo) / work.type(max(n - 1, 1))
+    # torch's kernel fuses ``start + step * i`` into one multiply-add (one rounding); a wider
+    # type's product and sum round the same way: float64 for float16 / float32 (bit-exact),
+    # the platform's long double for float64 (bit-exact while step * i fits its mantissa,
+    # within an ulp beyond)
+    wide = np.float64 if work.itemsize < 8 else np.longdouble
+    lo, hi, step = wide(lo), wide(hi), wide(step)
+    i = np.arange(n)
+    half = n // 2
+    out = np.concatenate([lo + step * i[:half], hi - step * (n - 1 - i[half:])])
+    return _finish((out if n > 1 else np.full(n, lo)).astype(d), None, requires_grad, device)
 
 
 @takes_out(dtypes="factory")

@@ -8,6 +8,7 @@
     minidl models                           # the models ``train`` knows
     minidl summary resnet18                 # layer table: shapes, parameters, MACs
     minidl summary googlenet --input-size 1 28 28 --small-input --num-classes 10
+    minidl run train.py --epochs 3          # a torch script, unchanged, on minidl
 
 ``train`` holds out a seeded, stratified ``--val-fraction`` of the training data (or uses
 ``--val-data``) for validation: the best epoch by validation accuracy is selected, early
@@ -22,6 +23,8 @@ import argparse
 import os
 import sys
 import time
+
+from .as_torch import run_script
 
 __all__ = ["main", "build_parser"]
 
@@ -126,6 +129,14 @@ def build_parser():
     e.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
 
     sub.add_parser("models", help="list the models 'train' knows, with their defaults")
+
+    r = sub.add_parser("run", help="run a torch / torchvision script unchanged, on minidl",
+                       description="Run SCRIPT as __main__ with 'import torch' and 'import "
+                                   "torchvision' giving minidl and minidl.vision (see "
+                                   "minidl.install_as_torch); ARGS become its sys.argv.")
+    r.add_argument("script", metavar="SCRIPT", help="the Python file to run")
+    r.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS",
+                   help="arguments passed to the script")
 
     m = sub.add_parser("summary", help="print a model's layers, output shapes, parameters "
                                        "and multiply-accumulates",
@@ -301,6 +312,11 @@ def _dispatch(argv):
         return _eval(args, parser)
     if args.command == "summary":
         return _summary(args, parser)
+    if args.command == "run":
+        if not os.path.isfile(args.script):
+            parser.error(f"run: no such script: {args.script}")
+        run_script(args.script, args.script_args)
+        return 0
     return _models()
 
 

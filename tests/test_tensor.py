@@ -63,6 +63,18 @@ def test_creation_shapes_dtypes_and_values():
     assert minidl.full_like(minidl.ones(3), 2.0).tolist() == [2.0] * 3
 
 
+@pytest.mark.parametrize("args, dtype", [
+    ((-1, 1, 25), "float32"), ((-3.3, 7.1, 100001), "float32"), ((0.0, 1e-3, 50), "float32"),
+    ((0, 1, 7), "float16"), ((-3.3, 7.1, 1001), "float64"), ((0, 1e-3, 77), "float64"),
+    ((0, 10, 4), "int64"), ((5, -5, 11), "int32"), ((0, 100, 33), "int64"), ((2, 3, 1), "float32"),
+    ((2, 3, 0), "float32")])
+def test_linspace_is_bit_exact_with_torch(args, dtype):
+    """torch computes the two halves from the two ends, with one rounding per value."""
+    mine = minidl.linspace(*args, dtype=getattr(minidl, dtype)).numpy()
+    theirs = torch.linspace(*args, dtype=getattr(torch, dtype)).numpy()
+    assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+
+
 def test_random_numbers_are_reproducible_and_well_distributed():
     minidl.manual_seed(0)
     a = minidl.randn(20000)
