@@ -12,6 +12,9 @@ object saved twice comes back as one object), ``{"A": key}`` ndarray, ``{"S": ke
 scalar, ``{"F": "nan"|"inf"|"-inf"}`` non-finite float, ``{"L": [...]}`` list, ``{"U": [...]}``
 tuple, ``{"Z": [...]}`` Size, ``{"D": [[key, value], ...], "o": bool}`` dict / OrderedDict,
 ``{"dt": name}`` dtype.
+
+``load`` also reads the files ``torch.save`` writes, through a restricted unpickler that
+never runs their code (``serialization_torch``).
 """
 import json
 import math
@@ -25,6 +28,7 @@ import numpy as np
 from .backend import as_dtype, check_device
 from .backend import device as _device
 from .backend.dtypes import dtype as _dtype_cls
+from .serialization_torch import is_torch_file, load_torch
 from .tensor import Size, Tensor
 
 __all__ = ["save", "load"]
@@ -151,8 +155,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 
 # ---------------------------------------------------------------------- load
 def _not_a_checkpoint(name, why):
-    return RuntimeError(f"{name} is not a minidl checkpoint: {why}. minidl.load reads only files "
-                        f"written by minidl.save (or plain safetensors files)")
+    return RuntimeError(f"{name} is not a minidl checkpoint: {why}. minidl.load reads files "
+                        f"written by minidl.save or torch.save, and plain safetensors files")
 
 
 def _read_header(data, name):
@@ -160,11 +164,8 @@ def _read_header(data, name):
     n = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else -1
     if not (0 < n <= len(data) - 8 and data[8:9] == b"{"):
         if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-            why = ("it looks like a pickle file (e.g. from pickle.dump or an old torch.save); "
-                   "minidl never unpickles, because unpickling can run arbitrary code")
-        elif data[:4] == b"PK\x03\x04":
-            why = ("it is a zip archive (a torch.save checkpoint, which holds pickled code, or "
-                   "a NumPy .npz); convert it to tensors and re-save it with minidl.save")
+            why = ("it looks like a pickle file but not torch.save's (e.g. from pickle.dump); "
+                   "minidl never unpickles other pickles, because unpickling can run code")
         elif len(data) < 8:
             why = f"the file is too short ({len(data)} bytes)"
         else:
@@ -224,29 +225,60 @@ class _Decoder:
         return tuple(k) if isinstance(k, list) else k
 
 
+def _on_cpu(location):
+    if _device(str(location)).type != "cpu":
+        raise RuntimeError(f"a tensor was saved on device '{location}', and minidl runs on the "
+                           f"CPU only; pass map_location='cpu' to load it there")
+
+
 def _location_mapper(map_location):
-    """Validate ``map_location`` (minidl has only the CPU) and return a per-tensor hook."""
+    """Validate ``map_location`` (minidl has only the CPU) and return ``mapper(tensor,
+    location)`` placing a tensor saved on ``location`` as torch.load does: a callable gets
+    ``(tensor, location)`` and may return a replacement, a dict renames locations, a device
+    or name takes every tensor; each must end up on the CPU."""
     if callable(map_location) and not isinstance(map_location, (str, _device)):
-        def mapper(t):
-            out = map_location(t, "cpu")
-            return out if isinstance(out, Tensor) else t
+        def mapper(t, location="cpu"):
+            out = map_location(t, location)
+            if isinstance(out, Tensor):
+                return out
+            _on_cpu(location)
+            return t
         return mapper
     targets = map_location.values() if isinstance(map_location, dict) else [map_location]
     for target in targets:
         if target is not None:
             check_device(target)
-    return lambda t: t
+
+    def mapper(t, location="cpu"):
+        if isinstance(map_location, dict):
+            location = map_location.get(location, location)
+        _on_cpu(location if map_location is None or isinstance(map_location, dict)
+                else map_location)
+        return t
+    return mapper
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
          **pickle_load_args):
-    """Load an object saved by ``minidl.save`` from a path or binary file object.
+    """Load an object saved by ``minidl.save`` or ``torch.save`` from a path or binary file.
 
-    Tensors come back with their dtype, shape and ``requires_grad`` (Parameters as plain
-    Tensors); a tensor stored several times comes back as one object. A plain safetensors
-    file (no minidl structure) loads as a dict name -> Tensor. Never executes code, so
-    ``weights_only=False`` loads the same as True; ``pickle_module``, pickle's own arguments
-    and ``mmap=True`` (the file is read whole) are refused.
+    minidl's files: tensors come back with their dtype, shape and ``requires_grad``
+    (Parameters as plain Tensors); a tensor stored several times comes back as one object. A
+    plain safetensors file (no minidl structure) loads as a dict name -> Tensor.
+
+    torch.save's files (its zip format, and the legacy stream of
+    ``_use_new_zipfile_serialization=False``) go through a restricted unpickler
+    (``minidl.serialization_torch``) that, like torch's ``weights_only=True``, rebuilds only
+    tensors, Parameters, storages, NumPy arrays and scalars, containers, numbers, strings,
+    dtypes, ``Size`` and ``device``; any other global or object-creating opcode raises
+    ``pickle.UnpicklingError`` (``serialization_torch.UnsafePickleError``) naming it. Tensors
+    that share a storage in the file share memory; a dtype minidl lacks (bfloat16, complex)
+    raises TypeError naming where it sits; a damaged file raises RuntimeError.
+
+    Nothing in a file is ever run, so ``weights_only=False`` loads the same as True.
+    ``map_location`` is torch's: a device or name, a dict from saved locations, or a callable
+    ``(tensor, location)``; every tensor must land on the CPU. ``pickle_module``, pickle's own
+    arguments and ``mmap=True`` (the file is read whole) are refused.
     """
     import safetensors.numpy
 
@@ -262,6 +294,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         name = repr(os.fspath(f))
         with open(f, "rb") as fh:
             data = fh.read()
+    if is_torch_file(data):
+        return load_torch(data, name, mapper)
     header = _read_header(data, name)
     meta = header.get("__metadata__") or {}
     try:
