@@ -34,6 +34,7 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.masked import *  # noqa: F401,F403
 from .ops.gather import *  # noqa: F401,F403
 from .ops.sort import *  # noqa: F401,F403
+from .ops.histogram import *  # noqa: F401,F403
 from .ops.pad import *  # noqa: F401,F403
 from .ops.embedding import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
@@ -44,6 +45,7 @@ from .ops.adaptive_pool import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.cross_entropy import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
+from .ops.distance import cosine_similarity, pairwise_distance  # noqa: F401
 from .ops.activation import *  # noqa: F401,F403
 from .ops.rectifiers import *  # noqa: F401,F403
 from .ops.smooth_activations import *  # noqa: F401,F403

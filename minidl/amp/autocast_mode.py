@@ -3,8 +3,9 @@
 minidl's CPU autocast **keeps float32**: torch's CPU default, bfloat16, is a dtype minidl does
 not have, so inside ``autocast("cpu")`` every op computes in float32 (the same numbers as
 outside), and ``get_autocast_dtype("cpu")`` says so. Asking for float16 or bfloat16
-explicitly is refused rather than ignored. For a device minidl lacks (``"cuda"``, ...) the
-region is disabled with torch's warning, as on a CPU-only build of torch.
+explicitly for an enabled CPU region is refused rather than ignored. For a device minidl
+lacks (``"cuda"``, ...) the region is disabled with torch's warning, as on a CPU-only build
+of torch.
 """
 import functools
 import warnings
@@ -66,7 +67,7 @@ class autocast:
                 warnings.warn("In CPU autocast, but the target dtype is not supported. "
                               "Disabling autocast.", stacklevel=2)
                 enabled = False
-        else:
+        elif enabled:
             raise NotImplementedError(
                 f"autocast('cpu', dtype={self.fast_dtype}): minidl's CPU autocast keeps "
                 f"float32 and does not cast to lower precisions; leave dtype unset")

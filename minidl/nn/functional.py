@@ -37,6 +37,9 @@ from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
                         kl_div, l1_loss, mse_loss, smooth_l1_loss)
 
+# distances
+from ..ops.distance import cosine_similarity, normalize, pairwise_distance
+
 # padding, resampling, pixel rearrangement
 from ..ops.pad import pad
 from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest

@@ -20,6 +20,7 @@ from . import (
     fill,
     flip_roll,
     gather,
+    histogram,
     indexing,
     linalg,
     masked,
@@ -240,6 +241,7 @@ METHODS = {
     "index_fill": gather.index_fill, "index_fill_": gather.index_fill_,
     "sort": sort.sort_method, "argsort": sort.argsort, "topk": sort.topk,
     "unique": sort.unique_method,
+    "bincount": histogram.bincount, "histc": histogram.histc,
 
     # ----------------------------------------------------------------- linear algebra
     "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "mv": linalg.mv,

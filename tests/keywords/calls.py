@@ -122,6 +122,9 @@ _SHARED = (
     ("x, t", "cross_entropy nll_loss"),
     ("x, y", "l1_loss mse_loss smooth_l1_loss huber_loss"),
     ("x.log_softmax(1), p.softmax(1)", "kl_div"),
+    ("x, y", "cosine_similarity pairwise_distance"),
+    ("x", "normalize histc"),
+    ("t", "bincount"),
     ("x.sort(1)[0], y", "searchsorted"),
     ("(3, 4)", "zeros ones empty rand randn"),
 )
@@ -207,6 +210,7 @@ _LAYERS = {
     "Sequential": "nn.Linear(4, 2) | x", "ModuleList": "[nn.Linear(4, 2)]",
     "ModuleDict": "{'fc': nn.Linear(4, 2)}", "ParameterList": "[nn.Parameter(x)]",
     "ParameterDict": "{'a': nn.Parameter(x)}", "Module": "",
+    "CosineSimilarity": " | x, y", "PairwiseDistance": " | x, y",
 }
 for _name in """ReLU ReLU6 SELU CELU ELU GELU SiLU Mish Hardsigmoid Hardswish Hardtanh LeakyReLU
         LogSigmoid Softsign Tanhshrink Softplus Hardshrink Softshrink Sigmoid Tanh Dropout

@@ -1,5 +1,6 @@
-"""Cases for the runtime API around the ops: printing, compile, autocast, global flags."""
-from .checks import Custom, Refused, Warns, each
+"""Cases for the runtime API around the ops (printing, compile, autocast, global flags)
+and the counting functions."""
+from .checks import Custom, Differs, Refused, Warns, each
 
 _PRINTED = "[[0.12345678, 2.0], [3.5, 0.25]] * 10"
 
@@ -62,6 +63,14 @@ RUNTIME_CASES = {
     ("torch.autocast", "enabled"): [Warns("True", "Disabling", base="'cuda', enabled=False")],
     ("torch.autocast", "cache_enabled"): [Refused("'yes'", TypeError, "cache_enabled",
                                                   base="'cpu'")],
+    **each("torch.bincount Tensor.bincount", "weights",
+           Differs("torch.tensor([0.5, 2.0, 1.5])")),
+    **each("torch.bincount Tensor.bincount", "minlength", Differs("8")),
+    **each("torch.cosine_similarity F.cosine_similarity F.normalize nn.CosineSimilarity",
+           "eps", Differs("10.0")),
+    **each("torch.histc Tensor.histc", "bins", Differs("5")),
+    **each("torch.histc Tensor.histc", "min", Differs("-0.5")),
+    **each("torch.histc Tensor.histc", "max", Differs("0.5")),
     **each("torch.is_autocast_enabled", "device_type", Custom(
         lambda torch: _autocast_device(torch), "which device's region is asked about")),
 }

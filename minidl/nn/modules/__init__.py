@@ -6,6 +6,7 @@ from . import (
     batchnorm,
     container,
     conv,
+    distance,
     dropout,
     flatten,
     instancenorm,
@@ -24,6 +25,7 @@ from .activation import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .instancenorm import *  # noqa: F401,F403
@@ -39,5 +41,5 @@ from .upsampling import *  # noqa: F401,F403
 
 __all__ = [name for family in (module, container, linear, conv, pooling, activation, dropout,
                                sparse, batchnorm, instancenorm, normalization, flatten, padding,
-                               upsampling, pixelshuffle, loss)
+                               upsampling, pixelshuffle, loss, distance)
            for name in family.__all__]
