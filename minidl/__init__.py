@@ -58,7 +58,8 @@ from .serialization import save, load  # noqa: F401,E402
 from .utils.summary import summary  # noqa: F401,E402
 from . import autograd, nn, optim, utils, vision  # noqa: F401,E402
 from . import accelerator, amp, backends, cpu, cuda, mps, testing  # noqa: F401,E402
-from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: F401,E402
+from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled  # noqa: F401,E402
+from .accelerator import get_device_module  # noqa: F401,E402
 from ._compile import compile  # noqa: F401,E402
 from .as_torch import install_as_torch  # noqa: F401,E402
 from .backend.flags import *  # noqa: F401,F403,E402

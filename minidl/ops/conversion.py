@@ -8,7 +8,7 @@ from ..tensor import Tensor
 from ._util import check_tensor
 from .cast import cast
 
-__all__ = ["clone"]
+__all__ = ["clone", "is_floating_point", "is_complex", "is_nonzero"]
 
 
 class Clone(Kernel):
@@ -110,3 +110,24 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     return _creation.tensor(data, dtype=self.dtype if dtype is None else dtype, device=device,
                               requires_grad=requires_grad)
+
+
+def is_floating_point(input):
+    check_tensor(input, "is_floating_point")
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    """minidl has no complex dtypes: always False for a tensor."""
+    check_tensor(input, "is_complex")
+    return input.is_complex()
+
+
+def is_nonzero(input):
+    """``bool`` of a one-element tensor; more or fewer elements are ambiguous, as in torch."""
+    check_tensor(input, "is_nonzero")
+    n = input._data.size
+    if n != 1:
+        raise RuntimeError(f"Boolean value of Tensor with "
+                           f"{'no values' if n == 0 else 'more than one value'} is ambiguous")
+    return bool(input._data.reshape(()))

@@ -32,7 +32,7 @@ def bincount(input, weights=None, minlength=0):
     return Tensor(np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dt))
 
 
-@takes_out
+@takes_out(dtypes="exact")
 def histc(input, bins=100, min=0, max=0):
     """Counts in ``bins`` equal bins over [min, max] (the data's range when both are 0;
     widened by 1 on each side if that range is empty); values outside are ignored."""

@@ -242,6 +242,7 @@ METHODS = {
     "sort": sort.sort_method, "argsort": sort.argsort, "topk": sort.topk,
     "unique": sort.unique_method,
     "bincount": histogram.bincount, "histc": histogram.histc,
+    "is_nonzero": conversion.is_nonzero,
 
     # ----------------------------------------------------------------- linear algebra
     "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "mv": linalg.mv,

@@ -71,6 +71,25 @@ RUNTIME_CASES = {
     **each("torch.histc Tensor.histc", "bins", Differs("5")),
     **each("torch.histc Tensor.histc", "min", Differs("-0.5")),
     **each("torch.histc Tensor.histc", "max", Differs("0.5")),
+    ("torch.GradScaler", "device"): [Custom(lambda torch: _scales(torch, {}, None) == [1.0, 1.0],
+                                            "'cuda' (the default) is missing: disabled")],
+    ("torch.GradScaler", "enabled"): [Custom(
+        lambda torch: _scales(torch, {"enabled": False}) == [1.0, 1.0],
+        "disabled: a pass-through")],
+    ("torch.GradScaler", "init_scale"): [Custom(
+        lambda torch: _scales(torch, {"init_scale": 8.0})[0] == 8.0, "the first scale")],
+    ("torch.GradScaler", "growth_interval"): [Custom(
+        lambda torch: _scales(torch, {"growth_interval": 1})[0] == 2.0 ** 17,
+        "clean steps before growing")],
+    ("torch.GradScaler", "growth_factor"): [Custom(
+        lambda torch: _scales(torch, {"growth_interval": 1, "growth_factor": 4.0})[0]
+        == 2.0 ** 18, "the growth per interval")],
+    ("torch.GradScaler", "backoff_factor"): [Custom(
+        lambda torch: _scales(torch, {"backoff_factor": 0.25})[1] == 2.0 ** 14,
+        "the shrink after an overflow")],
+    ("torch.get_device_module", "device"): [Custom(
+        lambda torch: torch.get_device_module(device="cuda") is torch.cuda,
+        "the module of that device type")],
     **each("torch.is_autocast_enabled", "device_type", Custom(
         lambda torch: _autocast_device(torch), "which device's region is asked about")),
 }
@@ -80,3 +99,19 @@ def _autocast_device(torch):
     with torch.autocast("cpu"):
         assert torch.is_autocast_enabled(device_type="cpu")
         assert not torch.is_autocast_enabled(device_type="cuda")
+
+
+def _scales(torch, kw, device="cpu"):
+    """The scale after a clean step and after an overflowing one (``device=None``: the
+    constructor's default device)."""
+    w = torch.ones(2, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.1)
+    s = torch.GradScaler(**kw) if device is None else torch.GradScaler(device, **kw)
+    out = []
+    for x in (1.0, float("inf")):
+        opt.zero_grad()
+        s.scale((w * x).sum()).backward()
+        s.step(opt)
+        s.update()
+        out.append(s.get_scale())
+    return out
