@@ -6,6 +6,10 @@ from .backend import (dtype, float16, float32, float64, int8, int16, int32, int6
 from .backend.random import seed, initial_seed, get_rng_state, set_rng_state  # noqa: F401
 from .backend.threads import set_num_threads, get_num_threads  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
+from .autograd import is_inference_mode_enabled  # noqa: F401
+from .backend.dtype_info import finfo, iinfo, promote_types, can_cast, result_type  # noqa: F401
+from .backend.device import get_default_device, set_default_device  # noqa: F401
+from math import pi, e, inf, nan  # noqa: F401
 from .tensor import Tensor, Size, is_tensor  # noqa: F401
 from ._tensor_str import set_printoptions  # noqa: F401
 from ._creation import *  # noqa: F401,F403
@@ -16,6 +20,8 @@ from .ops.arithmetic import *  # noqa: F401,F403
 from .ops.powers import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
 from .ops.trigonometric import *  # noqa: F401,F403
+from .ops.inverse_hyperbolic import *  # noqa: F401,F403
+from .ops.logit import *  # noqa: F401,F403
 from .ops.rounding import *  # noqa: F401,F403
 from .ops.binary import *  # noqa: F401,F403
 from .ops.compare import *  # noqa: F401,F403
@@ -28,6 +34,11 @@ from .ops.permute import *  # noqa: F401,F403
 from .ops.expand import *  # noqa: F401,F403
 from .ops.join import *  # noqa: F401,F403
 from .ops.split import *  # noqa: F401,F403
+from .ops.differences import *  # noqa: F401,F403
+from .ops.small_products import *  # noqa: F401,F403
+from .ops.cumulative_extrema import *  # noqa: F401,F403
+from .ops.statistics import *  # noqa: F401,F403
+from .ops.membership import *  # noqa: F401,F403
 from .ops.flip_roll import *  # noqa: F401,F403
 from .ops.diagonal import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
@@ -45,7 +56,7 @@ from .ops.adaptive_pool import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.cross_entropy import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
-from .ops.distance import cosine_similarity, pairwise_distance  # noqa: F401
+from .ops.distance import cosine_similarity, pairwise_distance, cdist  # noqa: F401
 from .ops.activation import *  # noqa: F401,F403
 from .ops.rectifiers import *  # noqa: F401,F403
 from .ops.smooth_activations import *  # noqa: F401,F403

@@ -2,7 +2,8 @@
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
 _state = threading.local()
 
@@ -11,35 +12,52 @@ def is_grad_enabled():
     return getattr(_state, "enabled", True)
 
 
+def is_inference_mode_enabled():
+    """Whether an ``inference_mode()`` region (not ``no_grad``) is active, as in torch."""
+    return getattr(_state, "inference", False)
+
+
 def _set(mode):
     _state.enabled = bool(mode)
+
+
+def _switch(grad_mode, inference):
+    """Set grad mode (and the inference flag unless ``inference`` is None); the previous pair."""
+    prev = (is_grad_enabled(), is_inference_mode_enabled())
+    _set(grad_mode)
+    if inference is not None:
+        _state.inference = inference
+    return prev
+
+
+def _restore(prev):
+    _state.enabled, _state.inference = prev
 
 
 class _GradMode:
     """Context manager and decorator that sets grad mode and restores it on exit."""
 
     mode = True
+    inference = None  # inference_mode sets the inference flag; the other modes keep it
 
     def __enter__(self):
-        self._prev = is_grad_enabled()
-        _set(self.mode)
+        self._prev = _switch(self.mode, self.inference)
         return self
 
     def __exit__(self, *exc):
-        _set(self._prev)
+        _restore(self._prev)
         return False
 
     def __call__(self, fn):
-        mode = self.mode
+        mode, inference = self.mode, self.inference
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = is_grad_enabled()
-            _set(mode)
+            prev = _switch(mode, inference)
             try:
                 return fn(*args, **kwargs)
             finally:
-                _set(prev)
+                _restore(prev)
         return wrapper
 
 
@@ -57,6 +75,7 @@ class inference_mode(_GradMode):
 
     def __init__(self, mode=True):
         self.mode = not mode
+        self.inference = bool(mode)
 
 
 class set_grad_enabled(_GradMode):

@@ -5,7 +5,7 @@ asking whether CUDA is there); putting a tensor or a module on a device other th
 is refused, at that moment, by :func:`check_device`.
 """
 
-__all__ = ["device", "check_device"]
+__all__ = ["device", "check_device", "get_default_device", "set_default_device"]
 
 # torch's device types, in the order of its "Expected one of ..." message.
 DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
@@ -64,3 +64,13 @@ def check_device(d):
         raise RuntimeError(f"minidl runs on the CPU only; device {str(target)!r} is not "
                            f"available (minidl.cuda.is_available() and "
                            f"minidl.accelerator.is_available() are False)")
+
+
+def get_default_device():
+    """The device factories use when none is given: always the CPU here."""
+    return device("cpu")
+
+
+def set_default_device(device):
+    """Only the CPU (or None, which restores it) is accepted; any other device is refused."""
+    check_device(device)

@@ -2,6 +2,8 @@
 top-level functions (``torch.exp_`` ...): the result is written back with ``Tensor._inplace``."""
 import inspect
 
+from ..autograd import is_grad_enabled
+
 _MEANINGLESS = ("out", "inplace")  # the result goes into the tensor itself
 
 
@@ -25,4 +27,26 @@ def inplace_method(fn):
                                                    if p.name not in _MEANINGLESS])
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place form of ``{fn.__name__}``."
+    return method
+
+
+def inplace_view(fn, name):
+    """``fn_`` for a view op ``fn`` (squeeze, t, ...): this tensor becomes the view -- same
+    memory, the view's shape and strides, and inside the graph the view's history; its
+    version goes up, as in torch. A leaf that requires grad is refused, as in torch."""
+
+    def method(self, *args, **kwargs):
+        recording = is_grad_enabled() and self.requires_grad
+        if recording and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        view = fn(self, *args, **kwargs)
+        self._data = view._data
+        self._vc[0] += 1
+        if recording:
+            self.grad_fn, self._output_nr = view.grad_fn, view._output_nr
+        return self
+    method.__signature__ = inspect.signature(fn)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place form of the view ``{name[:-1]}``."
     return method

@@ -256,7 +256,8 @@ class Lerp(Kernel):
     @staticmethod
     def forward(ctx, a, b, w):
         ctx.save_for_backward(a, b, w)
-        return a + w * (b - a)
+        d = b - a  # torch's two-sided form: exact at both ends
+        return np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w)).astype(d.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):

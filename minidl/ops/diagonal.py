@@ -1,14 +1,18 @@
-"""Diagonals and triangles: diagonal (a view), diag_embed, diag, tril / triu."""
+"""Diagonals and triangles: diagonal (a view), diag_embed, diag, tril / triu and the
+coordinates of a triangle (tril_indices / triu_indices)."""
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import backend
 from .._out import takes_out
 from ..autograd import Kernel
+from ..backend import check_device
+from ..tensor import _SCALAR_NAMES, Tensor
 from ._shape_args import along, as_int
 from ._util import check_tensor, normalize_dim
 from .view import contiguous
 
-__all__ = ["diagonal", "diag", "diag_embed", "tril", "triu"]
+__all__ = ["diagonal", "diag", "diag_embed", "tril", "triu", "tril_indices", "triu_indices"]
 
 
 def _diag_view(a, offset, d1, d2):
@@ -122,3 +126,28 @@ def tril(input, diagonal=0):
 def triu(input, diagonal=0):
     """Upper triangle (elements on and above diagonal ``diagonal``); the rest zero."""
     return _tri(input, diagonal, True)
+
+
+def _triangle_indices(fn, row, col, offset, dtype, device, lower):
+    row, col = as_int(row, fn, "row"), as_int(col, fn, "col")
+    offset = as_int(offset, fn, "offset")
+    for name, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise RuntimeError(f"{name} must be non-negative, got{n}")
+    d = backend.as_dtype(dtype)
+    if d.np not in (np.int32, np.int64):
+        raise NotImplementedError(f'"{fn}" not implemented for \'{_SCALAR_NAMES[d.name]}\'')
+    check_device(device)
+    make = np.tril_indices if lower else np.triu_indices
+    return Tensor(np.stack(make(row, offset, col)).astype(d.np).reshape(2, -1))
+
+
+def tril_indices(row, col, offset=0, *, dtype=backend.int64, device=None):
+    """The (row, column) coordinates of the lower triangle of a ``row`` x ``col`` matrix
+    (entries with ``j - i <= offset``), in row-major order, as a 2 x N tensor."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, lower=True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=backend.int64, device=None):
+    """The coordinates of the upper triangle (``j - i >= offset``), as ``tril_indices``."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, lower=False)

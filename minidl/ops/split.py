@@ -1,12 +1,15 @@
-"""Splitting into views: split, chunk, unbind, unfold (sliding windows along a dim)."""
+"""Splitting into views: split, chunk, tensor_split, unbind, unfold (sliding windows along a
+dim)."""
 import numpy as np
 
 from ..autograd import Kernel
+from ..tensor import Tensor
+from ._operands import dtype_name
 from ._shape_args import along, as_int, int_tuple
 from ._util import check_tensor, normalize_dim
 from .view import reshape
 
-__all__ = ["split", "chunk", "unbind"]
+__all__ = ["split", "chunk", "tensor_split", "unbind"]
 
 
 class Split(Kernel):
@@ -56,6 +59,42 @@ def chunk(input, chunks, dim=0):
     n = input.shape[d]
     return split(input, max(-(-n // chunks), 1) if n else 1, d) if n else \
         Split.apply(input, sizes=(0,) * chunks, dim=d)
+
+
+def _split_points(indices_or_sections):
+    """A section count (int) or a tuple of split indices, from ints or an int64 tensor."""
+    s = indices_or_sections
+    if isinstance(s, Tensor):
+        if s._data.dtype != np.int64:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype "
+                               f"of long, but got {dtype_name(s)}")
+        if s.ndim > 1:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a "
+                               f"zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {s.ndim} dims")
+        return int(s._data) if s.ndim == 0 else tuple(int(i) for i in s._data)
+    if isinstance(s, (list, tuple)):
+        return int_tuple((s,), "tensor_split", "indices")
+    return as_int(s, "tensor_split", "sections")
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of ``input`` along ``dim``: ``n`` sections (the first ``size % n`` one longer),
+    or the slices between the given indices (Python slice bounds: negative ones count from
+    the end, out-of-range ones clamp)."""
+    check_tensor(input, "tensor_split")
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    d = normalize_dim(dim, input.ndim, "tensor_split")
+    points = _split_points(indices_or_sections)
+    if isinstance(points, int):
+        if points <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {points}")
+        size, extra = divmod(input.shape[d], points)
+        return Split.apply(input, sizes=(size + 1,) * extra + (size,) * (points - extra), dim=d)
+    bounds = (0, *points, None)
+    return tuple(input[along(d, slice(a, b))] for a, b in zip(bounds, bounds[1:]))
 
 
 class Unbind(Kernel):

@@ -14,7 +14,9 @@ from . import (
     binary,
     compare,
     conversion,
+    cumulative_extrema,
     diagonal,
+    differences,
     expand,
     extrema,
     fill,
@@ -22,21 +24,26 @@ from . import (
     gather,
     histogram,
     indexing,
+    inverse_hyperbolic,
     linalg,
+    logit,
     masked,
     operators,
     permute,
     powers,
     reduce,
     rounding,
+    small_products,
     sort,
     split,
+    statistics,
+    tensor_probes,
     trigonometric,
     unary,
     vector_norm,
     view,
 )
-from ._inplace import inplace_method
+from ._inplace import inplace_method, inplace_view
 from .operators import binary_operator, inplace_operator, reflected_operator
 
 METHODS = {
@@ -102,12 +109,26 @@ METHODS = {
     "atan": trigonometric.atan, "atan_": inplace_method(trigonometric.atan),
     "sinh": trigonometric.sinh, "sinh_": inplace_method(trigonometric.sinh),
     "cosh": trigonometric.cosh, "cosh_": inplace_method(trigonometric.cosh),
+    "deg2rad": trigonometric.deg2rad, "deg2rad_": trigonometric.deg2rad_,
+    "rad2deg": trigonometric.rad2deg, "rad2deg_": trigonometric.rad2deg_,
+    "asinh": inverse_hyperbolic.asinh, "asinh_": inverse_hyperbolic.asinh_,
+    "acosh": inverse_hyperbolic.acosh, "acosh_": inverse_hyperbolic.acosh_,
+    "atanh": inverse_hyperbolic.atanh, "atanh_": inverse_hyperbolic.atanh_,
+    "arcsin": inverse_hyperbolic.arcsin, "arcsin_": inverse_hyperbolic.arcsin_,
+    "arccos": inverse_hyperbolic.arccos, "arccos_": inverse_hyperbolic.arccos_,
+    "arctan": inverse_hyperbolic.arctan, "arctan_": inverse_hyperbolic.arctan_,
+    "arcsinh": inverse_hyperbolic.arcsinh, "arcsinh_": inverse_hyperbolic.arcsinh_,
+    "arccosh": inverse_hyperbolic.arccosh, "arccosh_": inverse_hyperbolic.arccosh_,
+    "arctanh": inverse_hyperbolic.arctanh, "arctanh_": inverse_hyperbolic.arctanh_,
+    "logit": logit.logit, "logit_": logit.logit_,
     "frac": rounding.frac, "frac_": inplace_method(rounding.frac),
     "floor": rounding.floor, "floor_": inplace_method(rounding.floor),
     "ceil": rounding.ceil, "ceil_": inplace_method(rounding.ceil),
     "round": rounding.round, "round_": inplace_method(rounding.round),
     "trunc": rounding.trunc, "trunc_": inplace_method(rounding.trunc),
     "sign": rounding.sign, "sign_": inplace_method(rounding.sign),
+    "sgn": rounding.sgn, "sgn_": inplace_method(rounding.sgn),
+    "fix": rounding.fix, "fix_": inplace_method(rounding.fix),
 
     # ----------------------------------------------------------------- binary functions
     "atan2": binary.atan2, "atan2_": inplace_method(binary.atan2),
@@ -206,11 +227,19 @@ METHODS = {
     "max": extrema.max, "min": extrema.min, "amax": extrema.amax, "amin": extrema.amin,
     "argmax": extrema.argmax, "argmin": extrema.argmin, "median": extrema.median,
     "norm": vector_norm.norm,
+    "nanmean": statistics.nanmean, "quantile": statistics.quantile,
+    "nanquantile": statistics.nanquantile, "kthvalue": statistics.kthvalue,
+    "cummax": cumulative_extrema.cummax, "cummin": cumulative_extrema.cummin,
+    "diff": differences.diff,
 
     # ------------------------------------------------------------------------- shapes
     "reshape": view.reshape_method, "view": view.view, "view_as": view.view_as,
     "reshape_as": view.reshape_as, "flatten": view.flatten, "unflatten": view.unflatten,
-    "squeeze": view.squeeze_method, "unsqueeze": view.unsqueeze,
+    "squeeze": view.squeeze_method, "unsqueeze": view.unsqueeze, "ravel": view.ravel,
+    "squeeze_": inplace_view(view.squeeze_method, "squeeze_"),
+    "unsqueeze_": inplace_view(view.unsqueeze, "unsqueeze_"),
+    "t_": inplace_view(permute.t, "t_"),
+    "transpose_": inplace_view(permute.transpose, "transpose_"),
     "contiguous": view.contiguous,
     "permute": permute.permute_method, "transpose": permute.transpose,
     "swapaxes": permute.swapaxes, "swapdims": permute.swapdims, "t": permute.t,
@@ -220,11 +249,13 @@ METHODS = {
     "broadcast_to": expand.broadcast_to, "repeat": expand.repeat,
     "tile": expand.tile_method, "repeat_interleave": expand.repeat_interleave_method,
     "split": split.split_method, "chunk": split.chunk, "unbind": split.unbind,
+    "tensor_split": split.tensor_split,
     "unfold": split.unfold,
     "flip": flip_roll.flip_method, "fliplr": flip_roll.fliplr, "flipud": flip_roll.flipud,
     "roll": flip_roll.roll, "rot90": flip_roll.rot90,
     "diagonal": diagonal.diagonal, "diag": diagonal.diag, "diag_embed": diagonal.diag_embed,
-    "tril": diagonal.tril, "triu": diagonal.triu,
+    "tril": diagonal.tril, "triu": diagonal.triu, "trace": small_products.trace,
+    "kron": small_products.kron, "cross": small_products.cross,
 
     # ----------------------------------------------------------------------- indexing
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
@@ -243,6 +274,12 @@ METHODS = {
     "unique": sort.unique_method,
     "bincount": histogram.bincount, "histc": histogram.histc,
     "is_nonzero": conversion.is_nonzero,
+    "__contains__": tensor_probes.contains,
+
+    # ------------------------------------------------------------ probes, random draws
+    "is_cpu": property(tensor_probes.is_cpu), "get_device": tensor_probes.get_device,
+    "nbytes": property(tensor_probes.nbytes), "itemsize": property(tensor_probes.itemsize),
+    "bernoulli": tensor_probes.bernoulli, "multinomial": tensor_probes.multinomial,
 
     # ----------------------------------------------------------------- linear algebra
     "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "mv": linalg.mv,

@@ -1,14 +1,19 @@
 """Trigonometric and hyperbolic functions and their inverses: sin, cos, tan, asin, acos,
-atan, sinh, cosh (tanh is an activation; atan2 a binary op). Integer inputs become the
+atan, sinh, cosh (tanh is an activation; atan2 a binary op) and the angle conversions
+deg2rad, rad2deg. Integer inputs become the
 default float dtype; each backward is the derivative in the kernel's docstring."""
+import math
+
 import numpy as np
 
+from .._out import takes_out
 from ..autograd import Kernel
 from ._inplace import inplace_method
-from ._operands import unary_function
+from ._operands import float_input, unary_function
 
-__all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
-           "sin_", "cos_", "tan_", "asin_", "acos_", "atan_", "sinh_", "cosh_"]
+__all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "deg2rad", "rad2deg",
+           "sin_", "cos_", "tan_", "asin_", "acos_", "atan_", "sinh_", "cosh_", "deg2rad_",
+           "rad2deg_"]
 
 
 class Sin(Kernel):
@@ -127,6 +132,31 @@ class Cosh(Kernel):
         x, = ctx.saved_tensors
         return g * np.sinh(x)
 
+
+class Scale(Kernel):
+    """y = c x (the angle conversions, c = pi/180 or 180/pi); dy/dx = c."""
+
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.c = c
+        return x * x.dtype.type(c)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * g.dtype.type(ctx.c)
+
+
+def _converter(c, name, doc):
+    def op(input):
+        return Scale.apply(float_input(input, name), c=c)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return takes_out(op)
+
+
+deg2rad = _converter(math.pi / 180.0, "deg2rad", "Degrees to radians: y = x pi / 180.")
+rad2deg = _converter(180.0 / math.pi, "rad2deg", "Radians to degrees: y = x 180 / pi.")
+
 sin = unary_function(Sin, "sin")
 cos = unary_function(Cos, "cos")
 tan = unary_function(Tan, "tan")
@@ -145,3 +175,5 @@ acos_ = inplace_method(acos)
 atan_ = inplace_method(atan)
 sinh_ = inplace_method(sinh)
 cosh_ = inplace_method(cosh)
+deg2rad_ = inplace_method(deg2rad)
+rad2deg_ = inplace_method(rad2deg)

@@ -15,7 +15,7 @@ from ..tensor import Tensor
 from ._shape_args import int_tuple, sizes_or_named
 from ._util import check_tensor, normalize_dim, normalize_dims
 
-__all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze"]
+__all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "ravel", "numel"]
 
 
 def _infer_shape(shape, numel):
@@ -192,3 +192,16 @@ def contiguous(self, memory_format=backend.contiguous_format):
 
 def squeeze_method(self, dim=None):
     return squeeze(self, dim)
+
+
+def ravel(input):
+    """The elements in row-major order as a 1-D tensor: a view when ``input`` is contiguous,
+    else a copy (``reshape(-1)``)."""
+    check_tensor(input, "ravel")
+    return reshape(input, (-1,))
+
+
+def numel(input):
+    """The number of elements of ``input``."""
+    check_tensor(input, "numel")
+    return input.numel()
