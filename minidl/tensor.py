@@ -119,7 +119,15 @@ class Tensor:
         return self._vc[0]
 
     def stride(self, dim=None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        a = self._data
+        if a.size == 0:  # NumPy gives empty arrays zero strides; torch the row-major ones
+            st, n = [], 1
+            for size in reversed(a.shape):
+                st.insert(0, n)
+                n *= max(size, 1)
+            st = tuple(st)
+        else:
+            st = tuple(s // a.itemsize for s in a.strides)
         return st if dim is None else st[self._wrap_dim(dim)]
 
     def is_contiguous(self, memory_format=backend.contiguous_format):

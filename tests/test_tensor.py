@@ -120,3 +120,8 @@ def test_unsupported_dtypes_and_devices_are_refused_clearly():
         minidl.zeros(2, device="cuda")
     with pytest.raises(RuntimeError, match="negative dimension"):
         minidl.zeros(-1)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3), (3, 0), (1, 0, 1)])
+def test_empty_tensors_report_torchs_strides(shape):
+    assert minidl.zeros(*shape).stride() == torch.zeros(*shape).stride()
