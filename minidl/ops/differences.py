@@ -23,6 +23,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")
+    if n == 0:  # torch returns the input, prepend and append unused
+        return input
     parts = [input]
     for name, extra in (("prepend", prepend), ("append", append)):
         if extra is None:
