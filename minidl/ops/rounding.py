@@ -64,11 +64,17 @@ fix = trunc
 
 @takes_out(dtypes="exact")
 def sign(input):
-    """-1, 0 or +1 by the sign of each element (bool stays bool); zero gradient."""
+    """-1, 0 or +1 by the sign of each element (NaN gives 0, as in torch; bool stays bool);
+    zero gradient."""
     check_tensor(input, "sign")
     if input._data.dtype.kind == "b":
         return Tensor(input._data.copy())
-    return StepFunction.apply(input, np.sign)
+    return StepFunction.apply(input, _sign)
+
+
+def _sign(a):
+    s = np.sign(a)
+    return np.where(np.isnan(s), s.dtype.type(0), s) if s.dtype.kind == "f" else s
 
 
 sgn = sign

@@ -141,7 +141,7 @@ def test_logit(eps):
 
 
 def test_sgn_and_fix_methods():
-    a = np.array([-2.5, -0.0, 0.0, 1.7, 3.0], np.float32)
+    a = np.array([-2.5, -0.0, 0.0, 1.7, 3.0, np.nan, -np.inf], np.float32)
     for name in ("sgn", "fix"):
         np.testing.assert_array_equal(getattr(minidl.tensor(a), name)().numpy(),
                                       getattr(torch.tensor(a), name)().numpy())
