@@ -260,6 +260,7 @@ def run_op(op):
     for dtype in (d for d in DTYPES if d in supported):
         grad = dtype == torch.float64 and op.supports_autograd
         torch.manual_seed(0)
+        minidl.manual_seed(0)  # random ops: the same (minidl) draws every run
         samples = list(op.sample_inputs("cpu", dtype, requires_grad=grad))
         for i, sample in _subset(samples, f"{op_id(op)}/{dtype}", MAX_SAMPLES):
             _run_sample(fn, op, sample, dtype, f"{dtype_name(dtype)} sample {i}", report)
