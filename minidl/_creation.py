@@ -315,7 +315,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     """Samples 1 with probability ``input`` (or ``p``), else 0, in ``input``'s dtype or
     ``out``'s (any dtype holds 0 and 1)."""
     probs = input._data if p is None else np.full(input.shape, p)
-    a = rng(generator).random(probs.shape) < probs
+    a = np.asarray(rng(generator).random(probs.shape) < probs)  # an array also when 0-d
     if out is None:
         return Tensor(a.astype(input._data.dtype))
     if p is not None:

@@ -125,3 +125,12 @@ def test_unsupported_dtypes_and_devices_are_refused_clearly():
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3), (3, 0), (1, 0, 1)])
 def test_empty_tensors_report_torchs_strides(shape):
     assert minidl.zeros(*shape).stride() == torch.zeros(*shape).stride()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bernoulli_of_a_0d_tensor_keeps_its_dtype(dtype):
+    p = minidl.tensor(0.5, dtype=getattr(minidl, dtype))
+    out = minidl.bernoulli(p)
+    assert out.shape == () and out.dtype == p.dtype
+    assert torch.bernoulli(torch.tensor(0.5, dtype=getattr(torch, dtype))).dtype == \
+        getattr(torch, dtype)
