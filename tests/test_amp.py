@@ -60,6 +60,8 @@ def test_grad_scaler_state_dict_round_trip_and_misuse():
         t.update()
     with pytest.raises(ValueError, match="growth factor"):
         minidl.amp.GradScaler("cpu", growth_factor=1.0)
+    with pytest.raises(ValueError, match="device type name"):
+        minidl.amp.GradScaler("gpu")
 
 
 def test_grad_scaler_for_a_missing_device_is_a_pass_through_as_in_torch():

@@ -106,3 +106,14 @@ def test_compile_returns_the_model_with_a_notice():
         minidl.compile(model, mode="fastest")
     with pytest.raises(RuntimeError, match="mode or options"):
         minidl.compile(model, mode="default", options={})
+
+
+def test_cpu_module_and_autocast_availability():
+    assert minidl.cpu.synchronize() is None and minidl.cpu.set_device("cpu") is None
+    with pytest.raises(RuntimeError, match="CPU only"):
+        minidl.cpu.set_device("cuda:0")
+    assert minidl.amp.is_autocast_available("cpu") is True
+    assert minidl.amp.is_autocast_available("cuda") is False
+    assert minidl.get_device_module("cpu") is minidl.cpu
+    with pytest.raises(RuntimeError, match="Expected one of"):
+        minidl.get_device_module("gpu")

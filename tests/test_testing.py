@@ -53,3 +53,10 @@ def test_assert_close_matches_torch(i):
 def test_assert_close_refuses_half_given_tolerances():
     with pytest.raises(ValueError, match="no atol"):
         minidl.testing.assert_close(minidl.ones(1), minidl.ones(1), rtol=1e-3)
+
+
+def test_allow_subclasses_false_refuses_a_parameter_against_a_tensor():
+    p, t = minidl.nn.Parameter(minidl.ones(2)), minidl.ones(2)
+    minidl.testing.assert_close(p, t)
+    with pytest.raises(AssertionError, match="types do not match"):
+        minidl.testing.assert_close(p, t, allow_subclasses=False)

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..backend.device import DEVICE_TYPES
 from ..tensor import Tensor
 
 __all__ = ["GradScaler"]
@@ -23,6 +24,9 @@ _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
 class GradScaler:
     def __init__(self, device="cuda", init_scale=2.0 ** 16, growth_factor=2.0,
                  backoff_factor=0.5, growth_interval=2000, enabled=True):
+        if not isinstance(device, str) or device not in DEVICE_TYPES:
+            raise ValueError(f"GradScaler(): device must be a device type name such as "
+                             f"'cpu' or 'cuda', got {device!r}")
         if device != "cpu" and enabled:
             warnings.warn(f"torch.{device}.amp.GradScaler is enabled, but "
                           f"{device.upper()} is not available.  Disabling.", stacklevel=2)

@@ -212,21 +212,22 @@ def floor_divide(input, other):
 @takes_out
 def remainder(input, other):
     """Python's modulus: the result has the sign of ``other``."""
-    check_operands("remainder", input, other)
-    x, y = promote(input, other)
-    refuse_bool(x, "remainder")
-    _check_int_zero(y, "remainder")
-    return apply_binary(Remainder, x, y)
+    return _modulus(Remainder, "remainder", input, other)
 
 
 @takes_out
 def fmod(input, other):
     """C's fmod: the result has the sign of ``input``."""
-    check_operands("fmod", input, other)
+    return _modulus(Fmod, "fmod", input, other)
+
+
+def _modulus(kernel, name, input, other):
+    """The checks remainder and fmod share (no bool, no integer division by zero)."""
+    check_operands(name, input, other)
     x, y = promote(input, other)
-    refuse_bool(x, "fmod")
-    _check_int_zero(y, "fmod")
-    return apply_binary(Fmod, x, y)
+    refuse_bool(x, name)
+    _check_int_zero(y, name)
+    return apply_binary(kernel, x, y)
 
 
 subtract, multiply, divide = sub, mul, div

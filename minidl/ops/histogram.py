@@ -20,6 +20,9 @@ def bincount(input, weights=None, minlength=0):
             raise NotImplementedError(f'"bincount_cpu" not implemented for '
                                       f"'{input.dtype}'")
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if isinstance(minlength, bool) or not isinstance(minlength, int):
+        raise TypeError(f"bincount(): argument 'minlength' must be int, not "
+                        f"{type(minlength).__name__}")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     if weights is None:

@@ -71,6 +71,7 @@ def test_bincount_matches_torch(values, kw):
     (lambda lib: lib.bincount(lib.tensor([[1]])), RuntimeError),
     (lambda lib: lib.bincount(lib.tensor([1.0])), NotImplementedError),
     (lambda lib: lib.bincount(lib.tensor([1]), minlength=-1), RuntimeError),
+    (lambda lib: lib.bincount(lib.tensor([1]), minlength=2.5), TypeError),
     (lambda lib: lib.bincount(lib.tensor([1, 2]), weights=lib.tensor([1.0])), RuntimeError),
     (lambda lib: lib.histc(lib.tensor([1, 2])), NotImplementedError),
     (lambda lib: lib.histc(lib.tensor([1.0]), bins=0), RuntimeError),
