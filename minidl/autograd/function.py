@@ -9,6 +9,18 @@ Two flavours share one engine:
   ``backward(ctx, *grads)`` see raw NumPy arrays only; Tensors never enter them.
 * ``Function`` -- the public, torch-compatible base for user-defined ops: ``forward`` and
   ``backward`` receive and return Tensors, exactly as in ``torch.autograd.Function``.
+
+Higher-order gradients (``create_graph=True``) use one mechanism for every kernel: the
+kernel's own ``backward`` runs again, on Tensors instead of arrays. Its gradient arguments
+and its saved inputs/outputs arrive as ``ops._traced.Traced`` values -- NumPy-compatible
+wrappers whose every operation (operators, ufuncs, ``np.sum``, ``np.where``...) dispatches
+to the differentiable minidl op -- so the one backward written next to the forward is both
+the fast array path and, traced, a graph that can be differentiated again. Saved inputs come
+back connected to the graph (torch's SavedVariable), saved outputs as outputs of this node.
+A fused kernel whose backward reads intermediates of its forward (a normalised x, a column
+matrix) defines ``reference(*args, **kwargs)`` instead: the same function composed of
+simpler minidl ops, re-run on the saved inputs and differentiated with ``create_graph``.
+Anything that would silently turn a traced value into a constant array raises instead.
 """
 import weakref
 
@@ -18,8 +30,10 @@ from .grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Function", "Kernel", "Node", "AccumulateGrad", "RemovableHandle"]
 
-# Set by minidl.tensor (layer 2) so that this layer never imports upward.
+# Set by minidl.tensor (layer 2) and minidl.ops (the traced NumPy wrappers) so that this
+# layer never imports upward.
 Tensor = None
+traced = None
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -90,6 +104,22 @@ class AccumulateGrad(Node):
                 t.grad._data = t.grad._data + g
         return ()
 
+    def run_graph(self, grads):
+        """Accumulate a recorded (differentiable) gradient Tensor into ``.grad``."""
+        g = grads[0]
+        t = self.variable
+        if g is None:
+            return ()
+        for hook in list(t._hooks or ()):
+            out = hook(g)
+            if out is not None:
+                g = out
+        if g.shape != t.shape:
+            raise RuntimeError(f"gradient of shape {g.shape} does not match the leaf tensor of "
+                               f"shape {t.shape}")
+        t.grad = g if t.grad is None else t.grad + g
+        return ()
+
 
 def _apply_tensor_hooks(hooks, g):
     for hook in list(hooks or ()):
@@ -129,7 +159,7 @@ class BackwardNode(Node):
     def name(self):
         return self._fn.__name__ + "Backward0"
 
-    def run(self, grads, accumulate=True):
+    def _check_versions(self):
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
         for counter, version, what in self._versions:
@@ -138,6 +168,10 @@ class BackwardNode(Node):
                     f"one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: {what} is at version {counter[0]}; expected version "
                     f"{version} instead. Hint: clone the tensor before modifying it in place.")
+
+    def run(self, grads, accumulate=True):
+        """The array path: NumPy gradients in, NumPy gradients out, nothing recorded."""
+        self._check_versions()
         hooks = self.__dict__.get("_pre_hooks")
         retained = self.__dict__.get("_retained")
         grads = list(grads)
@@ -162,6 +196,49 @@ class BackwardNode(Node):
         else:
             with no_grad():
                 result = fn.backward(self, *[None if g is None else Tensor(g) for g in grads])
+        out = self._check_result(result, lambda g: g._data if isinstance(g, Tensor)
+                                 else np.asarray(g), lambda g, dtype: g.astype(dtype))
+        for hook in self.__dict__.get("_node_hooks", ()):
+            hook(out, grads)
+        return out
+
+    def run_graph(self, grads):
+        """The recorded path (``create_graph``): Tensor gradients in, differentiable Tensor
+        gradients out, with grad mode on so that every op of the backward is recorded."""
+        self._check_versions()
+        hooks = self.__dict__.get("_pre_hooks")
+        retained = self.__dict__.get("_retained")
+        grads = list(grads)
+        for i in range(self.n_outputs):
+            if grads[i] is None:
+                continue
+            for hook in list((hooks or {}).get(i, ())):
+                out = hook(grads[i])
+                if out is not None:
+                    grads[i] = out
+            if retained and i in retained:
+                t = retained[i]()
+                if t is not None:
+                    t.grad = grads[i] if t.grad is None else t.grad + grads[i]
+        if all(g is None for g in grads):
+            return [None] * len(self.next_edges)
+        if self._materialize:
+            grads = [Tensor(np.zeros(shape, dtype)) if g is None else g
+                     for g, (shape, dtype) in zip(grads, self._out_meta)]
+        fn = self._fn
+        if not fn._arrays:
+            result = fn.backward(self, *grads)
+        elif hasattr(fn, "reference"):
+            result = _reference_grads(self, grads)
+        else:
+            result = traced.run_backward(self, grads)
+        out = self._check_result(result, lambda g: g if isinstance(g, Tensor)
+                                 else Tensor(np.asarray(g)), _cast_tensor)
+        for hook in self.__dict__.get("_node_hooks", ()):
+            hook(out, grads)
+        return out
+
+    def _check_result(self, result, convert, cast):
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) < len(self._input_slots):
@@ -171,23 +248,42 @@ class BackwardNode(Node):
         for edge_i, arg_i in enumerate(self._input_slots):
             g = result[arg_i]
             if g is not None:
-                g = g._data if isinstance(g, Tensor) else np.asarray(g)
+                g = convert(g)
                 shape, dtype = self._in_meta[edge_i]
-                if g.shape != shape:
+                if tuple(g.shape) != shape:
                     raise RuntimeError(f"function {self.name()} returned a gradient of shape "
-                                       f"{g.shape} for an input of shape {shape}")
-                if g.dtype != dtype:
-                    g = g.astype(dtype)
+                                       f"{tuple(g.shape)} for an input of shape {shape}")
+                if g._data.dtype != dtype if isinstance(g, Tensor) else g.dtype != dtype:
+                    g = cast(g, dtype)
             out[edge_i] = g
-        for hook in self.__dict__.get("_node_hooks", ()):
-            hook(out, grads)
         return out
+
+    @property
+    def _saved_values(self):
+        """The saved items for a recorded backward: inputs and outputs connected to the graph
+        (an output as output ``k`` of this node), anything else as it was saved."""
+        roles = self.__dict__.get("_roles", ())
+        values = []
+        for item, role in zip(self._saved, roles or [None] * len(self._saved)):
+            if role is None:
+                values.append(item)
+            elif role[0] == "in":
+                values.append(role[1])
+            else:
+                out = Tensor(item)
+                out.requires_grad = True
+                out.grad_fn = self
+                out._output_nr = role[1]
+                values.append(out)
+        return values
 
     def release(self):
         """Free what backward no longer needs (after a backward without retain_graph)."""
         if self._saved or any(isinstance(v, np.ndarray) for v in vars(self).values()):
             self._freed = True
         self._saved = ()
+        self.__dict__.pop("_roles", None)
+        self.__dict__.pop("_ref_args", None)
         for k, v in list(vars(self).items()):
             if isinstance(v, np.ndarray):
                 delattr(self, k)
@@ -252,6 +348,8 @@ class Function(metaclass=_FunctionMeta):
             ctx.n_outputs = len(results)
             ctx._out_meta = [(a.shape, a.dtype) for a in arrays]
             _record_versions(ctx, args, results, outs)
+            if cls._arrays and hasattr(cls, "reference"):
+                ctx._ref_args = (args, kwargs)
             for i, (r, o) in enumerate(zip(results, outs)):
                 if r._data.dtype.kind == "f" and id(o) not in non_diff:
                     r.requires_grad = True
@@ -261,25 +359,70 @@ class Function(metaclass=_FunctionMeta):
 
 
 def _record_versions(ctx, args, results, raw_outs):
-    """Remember the versions of inputs/outputs whose memory backward will read."""
+    """Remember the versions of inputs/outputs whose memory backward will read, and which
+    saved item is which input or output (a recorded backward unpacks them connected)."""
     saved = ctx._saved
     if not saved:
         return
     ids = {id(x) for x in saved if x is not None}
     versions = []
+    roles = {}
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and (id(a._data) in ids or id(a) in ids):
             versions.append((a._vc, a._vc[0], f"input {i} of {ctx.name()}"))
+            roles[id(a._data)] = ("in", a)
     for i, (r, o) in enumerate(zip(results, raw_outs)):
         if id(r._data) in ids or id(o) in ids:
             versions.append((r._vc, r._vc[0], f"output {i} of {ctx.name()}"))
+            roles[id(r._data)] = roles[id(o)] = ("out", i)
     ctx._versions = versions
+    if roles and ctx._fn._arrays:
+        ctx._roles = [None if x is None else roles.get(id(x)) for x in saved]
+
+
+def _cast_tensor(g, dtype):
+    return g.to(Tensor(np.empty(0, dtype)).dtype)
+
+
+def _reference_grads(ctx, grads):
+    """A fused kernel's recorded backward: differentiate its ``reference`` composition,
+    re-run on the inputs, with ``create_graph`` (each input enters through an identity node,
+    so the inner walk stops there and the outer one continues into the real graph)."""
+    from .engine import grad_to_fresh_inputs
+    args, kwargs = ctx._ref_args
+    fresh = list(args)
+    for i in ctx._input_slots:
+        fresh[i] = _Identity.apply(args[i])
+    outs = ctx._fn.reference(*fresh, **kwargs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    pairs = [(o, g) for o, g in zip(outs, grads)
+             if g is not None and isinstance(o, Tensor) and o.requires_grad]
+    result = [None] * len(args)
+    if not pairs:
+        return tuple(result)
+    inputs = [fresh[i] for i in ctx._input_slots]
+    found = grad_to_fresh_inputs([o for o, _ in pairs], inputs, [g for _, g in pairs])
+    for i, g in zip(ctx._input_slots, found):
+        result[i] = g
+    return tuple(result)
 
 
 class Kernel(Function):
     """Base for minidl's ops: ``forward``/``backward`` take and return NumPy arrays."""
 
     _arrays = True
+
+
+class _Identity(Kernel):
+    """y = x; dy/dx = 1 -- where a ``reference`` re-run meets the recorded graph."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
 
 
 def accumulate_node(tensor):

@@ -14,7 +14,6 @@ import numpy as np
 
 from . import function as _fn
 from .engine import grad as _grad
-from .grad_mode import no_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -57,15 +56,15 @@ def _vjp(out, xs, seed, nondet_tol, check_grad_dtypes):
 
 def _central_difference(func, inputs, x, direction, eps, picked):
     """(f(x + eps d) - f(x - eps d)) / 2eps for the outputs at positions ``picked``,
-    flattened; ``direction(x_array, sign)`` perturbs ``x``'s memory in place (0 undoes it)."""
-    with no_grad():
-        direction(x._data, 1)
-        plus = _outputs(func, inputs)
-        plus = [np.array(plus[k]._data, dtype=np.float64).ravel() for k in picked]
-        direction(x._data, -1)
-        minus = _outputs(func, inputs)
-        minus = [np.array(minus[k]._data, dtype=np.float64).ravel() for k in picked]
-        direction(x._data, 0)
+    flattened; ``direction(x_array, sign)`` perturbs ``x``'s memory in place (0 undoes it).
+    ``func`` runs with grad mode as the caller has it: gradgradcheck's ``func`` differentiates."""
+    direction(x._data, 1)
+    plus = _outputs(func, inputs)
+    plus = [np.array(plus[k]._data, dtype=np.float64).ravel() for k in picked]
+    direction(x._data, -1)
+    minus = _outputs(func, inputs)
+    minus = [np.array(minus[k]._data, dtype=np.float64).ravel() for k in picked]
+    direction(x._data, 0)
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
@@ -186,8 +185,53 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     return True
 
 
-def gradgradcheck(func, inputs, *args, **kwargs):
-    """``torch.autograd.gradgradcheck``: refused, for it differentiates backward itself
-    (``create_graph=True``), which minidl does not record."""
-    raise NotImplementedError("gradgradcheck is not supported: it needs create_graph=True "
-                              "(higher-order gradients), which minidl does not record")
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """Second derivatives by finite differences (``torch.autograd.gradgradcheck``):
+    ``gradcheck`` of x, v -> grad(func(x), x, v, create_graph=True) -- the recorded backward
+    is itself differentiated, against central differences of the first derivative.
+
+    ``grad_outputs`` default to seeded random tensors that require grad (so the check also
+    covers the derivative with respect to the incoming gradient)."""
+    _refuse(check_fwd_over_rev=(check_fwd_over_rev, "minidl has no forward-mode AD"),
+            masked=(masked, "minidl has no masked tensors"))
+    if not check_rev_over_rev:
+        raise ValueError("gradgradcheck(check_rev_over_rev=False): expected at least one of "
+                         "check_fwd_over_rev or check_rev_over_rev, and minidl has no "
+                         "forward-mode AD")
+    T = _fn.Tensor
+    inputs = (inputs,) if isinstance(inputs, T) else tuple(inputs)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, T) and x.requires_grad]
+    if not diff:
+        raise ValueError("gradgradcheck expects at least one input tensor to require "
+                         "gradient, but none of them have requires_grad=True.")
+    if grad_outputs is None:
+        outs = _outputs(func, inputs)
+        rng = np.random.default_rng(0)
+        grad_outputs = []
+        for o in outs:
+            if isinstance(o, T) and o.requires_grad:
+                v = rng.standard_normal(o.shape).astype(o._data.dtype)
+                if gen_non_contig_grad_outputs and v.ndim:
+                    v = np.repeat(v[..., None], 2, axis=-1)[..., 0]
+                grad_outputs.append(T(v, requires_grad=True))
+    else:
+        grad_outputs = ((grad_outputs,) if isinstance(grad_outputs, T)
+                        else tuple(grad_outputs))
+    n = len(inputs)
+
+    def first_derivative(*args):
+        xs, vs = args[:n], args[n:]
+        outs = [o for o in _outputs(func, xs) if isinstance(o, T) and o.requires_grad]
+        grads = _grad(outs, [xs[i] for i in diff], list(vs), create_graph=True,
+                      allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivative, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,
+                     rtol=rtol, raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes,
+                     check_batched_grad=check_batched_grad, fast_mode=fast_mode)

@@ -7,6 +7,11 @@ A sample's checks are of five kinds (the keys of expected_failures.toml):
 - ``dtype``: an output's dtype (or a Python scalar's type) differs;
 - ``grad``: for differentiable float64 samples, the input gradients of
   ``sum(out_i * cotangent_i)`` (a fixed seeded random cotangent per output) differ;
+- ``gradgrad``: for the same samples, second derivatives: with the first gradients recorded
+  (``create_graph=True``, cotangents that require grad), the gradients of
+  ``sum(grad_i * w_i)`` (fixed seeded random ``w_i``) with respect to the inputs and the
+  cotangents differ -- a Hessian-vector product and, through the cotangents, a
+  Jacobian-vector product;
 - ``errors``: on an OpInfo error input, torch raises ``error_type`` and minidl raises nothing
   or an exception that is not an instance of that type (messages are not compared).
 
@@ -31,7 +36,7 @@ import torch
 import minidl
 from tests.conformance.convert import Unsupported, dtype_name, result_array, to_minidl
 
-KINDS = ("raises", "values", "dtype", "grad", "errors")
+KINDS = ("raises", "values", "dtype", "grad", "gradgrad", "errors")
 MAX_SAMPLES = 6
 MAX_ERROR_INPUTS = 8
 DTYPES = (torch.float32, torch.float64, torch.int64, torch.bool)
@@ -148,7 +153,8 @@ def _flat(m, t, path, pairs, problems, values=True):
 
 
 def _grad_problems(pairs, leaves, seed):
-    """Input gradients of sum(out * cotangent) through every differentiable output."""
+    """Input gradients of sum(out * cotangent) through every differentiable output, then
+    the gradients of sum(grad * w) with respect to the inputs and cotangents."""
     diff = [(m, t) for m, t in pairs if t.requires_grad and t.dtype.is_floating_point]
     if not diff or not leaves:
         return []
@@ -157,25 +163,58 @@ def _grad_problems(pairs, leaves, seed):
             return [("grad", "an output does not require grad where torch's does")]
     rng = np.random.default_rng(seed)
     cotangents = [rng.standard_normal(tuple(t.shape)) for _, t in diff]
-    t_loss = sum((t * torch.from_numpy(c).to(t.dtype)).sum()
-                 for (_, t), c in zip(diff, cotangents))
-    t_grads = torch.autograd.grad(t_loss, [t for t, _ in leaves], allow_unused=True)
-    m_loss = sum((m * minidl.from_numpy(c).to(m.dtype)).sum()
-                 for (m, _), c in zip(diff, cotangents))
+    t_vs = [torch.from_numpy(c).to(t.dtype).requires_grad_()
+            for (_, t), c in zip(diff, cotangents)]
+    m_vs = [minidl.from_numpy(c).to(m.dtype).requires_grad_()
+            for (m, _), c in zip(diff, cotangents)]
+    t_loss = sum((t * v).sum() for (_, t), v in zip(diff, t_vs))
+    t_grads = torch.autograd.grad(t_loss, [t for t, _ in leaves], allow_unused=True,
+                                  create_graph=True)
+    m_loss = sum((m * v).sum() for (m, _), v in zip(diff, m_vs))
     try:
-        m_grads = minidl.autograd.grad(m_loss, [m for _, m in leaves], allow_unused=True)
+        m_grads = minidl.autograd.grad(m_loss, [m for _, m in leaves], allow_unused=True,
+                                       create_graph=True)
     except Exception as e:  # any failure of minidl's backward is a grad mismatch
         return [("grad", f"backward raised {type(e).__name__}: {e}")]
     problems = []
+    _compare_grads(m_grads, t_grads, "grad of input", problems)
+    if problems:
+        return [("grad", msg) for _, msg in problems]
+    return [("gradgrad", msg) for _, msg in _second_problems(m_grads, t_grads, leaves, m_vs,
+                                                             t_vs, rng)]
+
+
+def _compare_grads(m_grads, t_grads, what, problems):
     for i, (mg, tg) in enumerate(zip(m_grads, t_grads)):
         if tg is None:
             if mg is not None and np.any(result_array(mg)):
-                problems.append(("grad", f"input {i}: nonzero grad where torch's is None"))
+                problems.append((None, f"{what} {i}: nonzero where torch's is None"))
             continue
         if mg is None:
             mg = minidl.zeros(tuple(tg.shape), dtype=getattr(minidl, dtype_name(tg.dtype)))
-        _flat(mg, tg, f"grad of input {i}", [], problems)
-    return [("grad", msg) for _, msg in problems]
+        _flat(mg.detach(), tg.detach(), f"{what} {i}", [], problems)
+
+
+def _second_problems(m_grads, t_grads, leaves, m_vs, t_vs, rng):
+    used = [i for i, tg in enumerate(t_grads) if tg is not None and tg.requires_grad]
+    if not used:
+        return []
+    ws = {i: rng.standard_normal(tuple(t_grads[i].shape)) for i in used}
+    t_loss = sum((t_grads[i] * torch.from_numpy(ws[i]).to(t_grads[i].dtype)).sum() for i in used)
+    t_wrt = [t for t, _ in leaves] + t_vs
+    t_second = torch.autograd.grad(t_loss, t_wrt, allow_unused=True)
+    m_used = [i for i in used if m_grads[i] is not None and m_grads[i].requires_grad]
+    if len(m_used) != len(used):
+        return [(None, "a first gradient is not differentiable (no graph) where torch's is")]
+    m_loss = sum((m_grads[i] * minidl.from_numpy(ws[i]).to(m_grads[i].dtype)).sum()
+                 for i in used)
+    try:
+        m_second = minidl.autograd.grad(m_loss, [m for _, m in leaves] + m_vs, allow_unused=True)
+    except Exception as e:
+        return [(None, f"double backward raised {type(e).__name__}: {e}")]
+    problems = []
+    _compare_grads(m_second, t_second, "second derivative wrt input", problems)
+    return problems
 
 
 @dataclass
