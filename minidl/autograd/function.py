@@ -229,7 +229,7 @@ class BackwardNode(Node):
         if not fn._arrays:
             result = fn.backward(self, *grads)
         elif hasattr(fn, "reference"):
-            result = _reference_grads(self, grads)
+            result = traced.reference_grads(self, grads)
         else:
             result = traced.run_backward(self, grads)
         out = self._check_result(result, lambda g: g if isinstance(g, Tensor)
@@ -384,36 +384,13 @@ def _cast_tensor(g, dtype):
     return g.to(Tensor(np.empty(0, dtype)).dtype)
 
 
-def _reference_grads(ctx, grads):
-    """A fused kernel's recorded backward: differentiate its ``reference`` composition,
-    re-run on the inputs, with ``create_graph`` (each input enters through an identity node,
-    so the inner walk stops there and the outer one continues into the real graph)."""
-    from .engine import grad_to_fresh_inputs
-    args, kwargs = ctx._ref_args
-    fresh = list(args)
-    for i in ctx._input_slots:
-        fresh[i] = _Identity.apply(args[i])
-    outs = ctx._fn.reference(*fresh, **kwargs)
-    outs = outs if isinstance(outs, tuple) else (outs,)
-    pairs = [(o, g) for o, g in zip(outs, grads)
-             if g is not None and isinstance(o, Tensor) and o.requires_grad]
-    result = [None] * len(args)
-    if not pairs:
-        return tuple(result)
-    inputs = [fresh[i] for i in ctx._input_slots]
-    found = grad_to_fresh_inputs([o for o, _ in pairs], inputs, [g for _, g in pairs])
-    for i, g in zip(ctx._input_slots, found):
-        result[i] = g
-    return tuple(result)
-
-
 class Kernel(Function):
     """Base for minidl's ops: ``forward``/``backward`` take and return NumPy arrays."""
 
     _arrays = True
 
 
-class _Identity(Kernel):
+class Identity(Kernel):
     """y = x; dy/dx = 1 -- where a ``reference`` re-run meets the recorded graph."""
 
     @staticmethod

@@ -10,19 +10,48 @@ converting a Traced value to an array (``np.asarray``, writing it into an ``np.z
 buffer, ``out=``), and a NumPy function without a mapping -- never a silent constant.
 """
 import sys
+import types
 
 import numpy as np
 
 from ..autograd import function as _function
+from ..autograd.engine import grad_to_fresh_inputs
 from ..backend import as_dtype
 from ..tensor import Tensor
 
 __all__ = ["Traced", "run_backward"]
 
 
+_OPS = None
+
+
 def _lib():
-    import minidl
-    return minidl
+    """The differentiable ops a traced expression maps onto (imported on first use: these
+    modules import this one's package)."""
+    global _OPS
+    if _OPS is None:
+        from . import (
+            activation,
+            arithmetic,
+            binary,
+            einsum,
+            flip_roll,
+            join,
+            linalg,
+            pad,
+            permute,
+            powers,
+            rounding,
+            trigonometric,
+            unary,
+        )
+        ns = {}
+        for mod in (activation, arithmetic, binary, einsum, flip_roll, join, linalg, permute,
+                    powers, rounding, trigonometric, unary):
+            ns.update({name: getattr(mod, name) for name in mod.__all__ if hasattr(mod, name)})
+        ns["pad"] = pad.pad
+        _OPS = types.SimpleNamespace(**ns)
+    return _OPS
 
 
 class NotTraceable(TypeError):
@@ -85,10 +114,9 @@ def _const(fn):
 def _where(cond, x=None, y=None):
     if x is None:
         return np.where(_t(cond)._data if isinstance(cond, Traced) else cond)
-    m = _lib()
     c = _t(cond)
-    c = c if isinstance(c, Tensor) else Tensor(np.asarray(c))
-    return Traced(m.where(c.to(m.bool) if c.dtype != m.bool else c, _tensor(x, y), _tensor(y, x)))
+    c = c._data if isinstance(c, Tensor) else np.asarray(c)   # a condition is never traced
+    return Traced(_lib().where(Tensor(c.astype(bool, copy=False)), _tensor(x, y), _tensor(y, x)))
 
 
 def _tensor(x, like):
@@ -212,7 +240,7 @@ def _pad(a, pad_width, mode="constant", constant_values=0):
         raise NotTraceable(f"np.pad(mode={mode!r}) has no recorded form")
     pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (t.ndim, 2))
     flat = [int(v) for pair in reversed(pw.tolist()) for v in pair]
-    return Traced(_lib().nn.functional.pad(t, flat, value=constant_values))
+    return Traced(_lib().pad(t, flat, value=constant_values))
 
 
 _FUNCTIONS = {
@@ -477,6 +505,27 @@ class _GraphCtx:
 
     def __setattr__(self, name, value):
         setattr(self._node, name, value)
+
+
+def reference_grads(node, grads):
+    """A fused kernel's recorded backward: differentiate its ``reference`` composition,
+    re-run on the inputs, with ``create_graph`` (each input enters through an identity node,
+    so the inner walk stops there and the outer one continues into the real graph)."""
+    args, kwargs = node._ref_args
+    fresh = list(args)
+    for i in node._input_slots:
+        fresh[i] = _function.Identity.apply(args[i])
+    outs = node._fn.reference(*fresh, **kwargs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    pairs = [(o, g) for o, g in zip(outs, grads)
+             if g is not None and isinstance(o, Tensor) and o.requires_grad]
+    result = [None] * len(args)
+    if pairs:
+        found = grad_to_fresh_inputs([o for o, _ in pairs], [fresh[i] for i in node._input_slots],
+                                     [g for _, g in pairs])
+        for i, g in zip(node._input_slots, found):
+            result[i] = g
+    return tuple(result)
 
 
 def run_backward(node, grads):
