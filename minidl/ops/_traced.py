@@ -243,6 +243,12 @@ def _pad(a, pad_width, mode="constant", constant_values=0):
     return Traced(_lib().pad(t, flat, value=constant_values))
 
 
+def _clip(a, a_min, a_max, **kw):
+    if kw.get("out") is not None:
+        raise NotTraceable("np.clip(out=...) writes into a constant array")
+    return Traced(_lib().clamp(_t(a), _t(a_min), _t(a_max)))
+
+
 _FUNCTIONS = {
     np.sum: _reduce("sum"), np.mean: _reduce("mean"), np.prod: _reduce("prod"),
     np.where: _where, np.moveaxis: _moveaxis, np.transpose: _transpose,
@@ -251,7 +257,7 @@ _FUNCTIONS = {
     np.cumsum: _cum("cumsum"), np.cumprod: _cum("cumprod"), np.flip: _flip, np.roll: _roll,
     np.split: _split, np.tril: _triangle("tril"), np.triu: _triangle("triu"), np.take: _take,
     np.ascontiguousarray: _ascontiguousarray, np.reshape: _reshape, np.squeeze: _squeeze,
-    np.matmul: _matmul, np.pad: _pad,
+    np.matmul: _matmul, np.pad: _pad, np.clip: _clip,
     np.shape: _const(np.shape), np.ndim: _const(np.ndim), np.size: _const(np.size),
     np.zeros_like: _const(np.zeros_like), np.ones_like: _const(np.ones_like),
     np.empty_like: _const(np.empty_like), np.isfinite: _const(np.isfinite),
