@@ -7,6 +7,7 @@ the kernel runs; the loss comes back in the shape (N, d1, ...) (or () unbatched)
 import numpy as np
 
 from ..autograd import Kernel
+from ..tensor import Tensor
 from ._loss_reduction import grad_scale, reduce_loss, resolve_reduction
 from ._util import check_tensor, promote
 
@@ -80,6 +81,31 @@ class CrossEntropy(Kernel):
                 dx -= valid * (eps / C) * (w if w is not None else 1.0)
             dx[np.arange(R), ctx.safe] -= (1.0 - eps) * ctx.wy
         return (dx * scale).astype(logp.dtype, copy=False), dt, None
+
+    @staticmethod
+    def reference(x, target, weight, probs, ignore_index, smoothing, reduction, out_shape):
+        """The textbook composition: log_softmax, then the weighted, smoothed NLL (weight
+        is a constant, as in torch)."""
+        R, C = x.shape
+        logp = x.log_softmax(1)
+        w = weight.detach() if weight is not None else None
+        if probs:
+            a = target * (1.0 - smoothing) + smoothing / C if smoothing else target
+            loss = -((a * w if w is not None else a) * logp).sum(dim=1)
+            denom = R
+        else:
+            valid = (target != ignore_index).astype(x._data.dtype)
+            safe = np.where(valid, target, 0)
+            wy = w._data[safe] * valid if w is not None else valid
+            loss = -logp[np.arange(R), safe] * Tensor(wy)
+            if smoothing:
+                smooth = -(logp * w if w is not None else logp).sum(dim=1)
+                loss = loss * (1.0 - smoothing) + smooth * Tensor(valid * (smoothing / C))
+            denom = wy.sum()
+        loss = loss.reshape(out_shape)
+        if reduction == "none":
+            return loss
+        return loss.sum() if reduction == "sum" else loss.sum() / float(denom)
 
 
 def _out_shape(input):
@@ -205,7 +231,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 class NLLLoss(Kernel):
     """loss_i = -w_{y_i} x_{i, y_i} (0 where y_i is ignored);  dx_{i, y_i} = -w_{y_i} * g_i.
-    x arrives as rows (R, C)."""
+    x arrives as rows (R, C). The weights w_{y_i} are constants (torch has no gradient for
+    ``weight``)."""
+
+    graph_constants = ("wy",)
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, out_shape):
@@ -220,11 +249,10 @@ class NLLLoss(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        R = ctx.shape[0]
-        dx = np.zeros(ctx.shape, g.dtype)
+        R, C = ctx.shape
         scale = grad_scale(g.reshape(-1), ctx.reduction, (R,), ctx.denom)
-        dx[np.arange(R), ctx.safe] = -ctx.wy * scale
-        return dx, None, None
+        picked = ctx.safe[:, None] == np.arange(C)  # the one-hot target rows
+        return (-ctx.wy * scale)[:, None] * picked, None, None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

@@ -15,17 +15,19 @@ __all__ = ["dropout", "dropout_", "alpha_dropout", "feature_dropout"]
 
 
 class Dropout(Kernel):
-    """y = x * m with m = keep / (1 - p) (inverted dropout);  dx = g * m."""
+    """y = x * m with m = keep / (1 - p) (inverted dropout);  dx = g * m. The mask is drawn
+    before the kernel runs, so it is a constant of the recorded backward too."""
+
+    graph_constants = ("mask",)
 
     @staticmethod
     def forward(ctx, x, mask):
-        ctx.save_for_backward(mask)
+        ctx.mask = mask
         return x * mask
 
     @staticmethod
     def backward(ctx, g):
-        (mask,) = ctx.saved_tensors
-        return g * mask, None
+        return g * ctx.mask, None
 
 
 def _check_p(p):

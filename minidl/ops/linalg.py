@@ -258,20 +258,18 @@ class Linear(Kernel):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        x2 = x.reshape(-1, x.shape[-1])
-        ctx.save_for_backward(x2, w)
-        ctx.x_shape = x.shape
-        y = x2 @ w.T
+        ctx.save_for_backward(x, w)
+        y = x.reshape(-1, x.shape[-1]) @ w.T
         if b is not None:
             y += b
         return y.reshape(x.shape[:-1] + (w.shape[0],))
 
     @staticmethod
     def backward(ctx, g):
-        x2, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         g2 = g.reshape(-1, w.shape[0])
-        gx = (g2 @ w).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
-        gw = g2.T @ x2 if ctx.needs_input_grad[1] else None
+        gx = (g2 @ w).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
         gb = g2.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
         return gx, gw, gb
 

@@ -20,39 +20,38 @@ __all__ = []  # torch's top-level loss functions take integer reduction codes: F
 # ---------------------------------------------------------- pointwise losses
 class _PointwiseLoss(Kernel):
     """loss = w * f(x - t) (broadcast) reduced; dx = w f'(d) * g, dt = -dx, dw = f(d) * g.
-    'mean' divides by ``denom`` (the summed weights for weighted MSE / L1)."""
+    'mean' divides by the summed weights (weighted MSE / L1: ``weighted_mean``), then
+    dw = (f(d) - sum(w f) / sum(w)) * g / sum(w)."""
 
     @staticmethod
     def forward(ctx, x, t, w, reduction, weighted_mean, **attrs):
-        fn = ctx._fn
-        d = x - t
-        loss = fn.f(d, **attrs)
+        loss = ctx._fn.f(x - t, **attrs)
         denom = None
         if w is not None:
-            ctx.unweighted = loss if ctx.needs_input_grad[2] else None
             loss = loss * w
             denom = w.sum() if weighted_mean and reduction == "mean" else None
-        ctx.save_for_backward(d, w)
-        ctx.shapes, ctx.reduction = (x.shape, t.shape), reduction
-        ctx.denom, ctx.attrs = denom, attrs
+        ctx.save_for_backward(x, t, w)
+        ctx.reduction, ctx.weighted_mean, ctx.attrs = reduction, denom is not None, attrs
         return reduce_loss(loss, reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
-        d, w = ctx.saved_tensors
-        scale = grad_scale(g, ctx.reduction, d.shape, ctx.denom)
+        x, t, w = ctx.saved_tensors
+        d = x - t
+        denom = w.sum() if ctx.weighted_mean else None
+        scale = grad_scale(g, ctx.reduction, d.shape, denom)
         dd = ctx._fn.df(d, **ctx.attrs) * scale
         dw = None
         if w is not None:
             if ctx.needs_input_grad[2]:
-                dw = ctx.unweighted * scale
-                if ctx.denom is not None:  # loss = sum(w f) / sum(w)
-                    dw = dw - (ctx.unweighted * w).sum() / ctx.denom * scale
+                unweighted = ctx._fn.f(d, **ctx.attrs)
+                dw = unweighted * scale
+                if denom is not None:  # loss = sum(w f) / sum(w)
+                    dw = dw - (unweighted * w).sum() / denom * scale
                 dw = unbroadcast(dw, w.shape)
             dd = dd * w
-        sx, st = ctx.shapes
-        gx = unbroadcast(dd, sx) if ctx.needs_input_grad[0] else None
-        gt = unbroadcast(-dd, st) if ctx.needs_input_grad[1] else None
+        gx = unbroadcast(dd, x.shape) if ctx.needs_input_grad[0] else None
+        gt = unbroadcast(-dd, t.shape) if ctx.needs_input_grad[1] else None
         return gx, gt, dw
 
 
@@ -193,26 +192,38 @@ class BinaryCrossEntropy(Kernel):
 
     @staticmethod
     def forward(ctx, x, t, w, reduction):
-        with np.errstate(divide="ignore"):
-            logx = np.maximum(np.log(x), -100.0)
-            log1mx = np.maximum(np.log1p(-x), -100.0)
-        loss = -(t * logx + (1.0 - t) * log1mx)
+        loss = _bce(x, t, *_clamped_logs(x))
         if w is not None:
-            ctx.unweighted = loss
             loss = loss * w
-        ctx.save_for_backward(x, t, w, logx, log1mx)
+        ctx.save_for_backward(x, t, w)
         ctx.reduction = reduction
         return reduce_loss(loss, reduction)
 
     @staticmethod
     def backward(ctx, g):
-        x, t, w, logx, log1mx = ctx.saved_tensors
+        x, t, w = ctx.saved_tensors
         scale = grad_scale(g, ctx.reduction, x.shape)
         ws = scale * w if w is not None else scale
-        dx = ws * (x - t) / np.maximum(x * (1.0 - x), _BCE_EPS) if ctx.needs_input_grad[0] else None
-        dt = ws * (log1mx - logx) if ctx.needs_input_grad[1] else None
-        dw = unbroadcast(ctx.unweighted * scale, w.shape) if ctx.needs_input_grad[2] else None
+        dx = dt = dw = None
+        if ctx.needs_input_grad[0]:
+            dx = ws * (x - t) / np.maximum(x * (1.0 - x), _BCE_EPS)
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            logx, log1mx = _clamped_logs(x)
+            if ctx.needs_input_grad[1]:
+                dt = ws * (log1mx - logx)
+            if ctx.needs_input_grad[2]:
+                dw = unbroadcast(_bce(x, t, logx, log1mx) * scale, w.shape)
         return dx, dt, dw
+
+
+def _clamped_logs(x):
+    """log x and log(1 - x), each clamped at -100 (torch's guard against log 0)."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), -100.0), np.maximum(np.log1p(-x), -100.0)
+
+
+def _bce(x, t, logx, log1mx):
+    return -(t * logx + (1.0 - t) * log1mx)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -236,21 +247,19 @@ class BCEWithLogits(Kernel):
 
     @staticmethod
     def forward(ctx, x, t, w, pw, reduction):
-        sp_neg = softplus_array(-x)  # log(1 + exp(-x)), stable
-        coef = 1.0 + (pw - 1.0) * t if pw is not None else 1.0
-        loss = (1.0 - t) * x + coef * sp_neg
+        loss = _bce_logits(x, t, pw, softplus_array(-x))  # softplus(-x) = log(1 + exp(-x))
         if w is not None:
-            ctx.unweighted = loss
             loss = loss * w
-        ctx.save_for_backward(x, t, w, pw, sp_neg)
+        ctx.save_for_backward(x, t, w, pw)
         ctx.reduction = reduction
         return reduce_loss(loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, g):
-        x, t, w, pw, sp_neg = ctx.saved_tensors
+        x, t, w, pw = ctx.saved_tensors
         scale = grad_scale(g, ctx.reduction, x.shape)
         ws = scale * w if w is not None else scale
+        sp_neg = softplus_array(-x)
         s = np.exp(-sp_neg)  # sigmoid(x)
         p = pw if pw is not None else 1.0
         dx = dt = dw = dpw = None
@@ -259,10 +268,15 @@ class BCEWithLogits(Kernel):
         if ctx.needs_input_grad[1]:
             dt = ws * (p * sp_neg - (sp_neg + x))
         if ctx.needs_input_grad[2]:
-            dw = unbroadcast(ctx.unweighted * scale, w.shape)
+            dw = unbroadcast(_bce_logits(x, t, pw, sp_neg) * scale, w.shape)
         if ctx.needs_input_grad[3]:
             dpw = unbroadcast(ws * t * sp_neg, pw.shape)
         return dx, dt, dw, dpw
+
+
+def _bce_logits(x, t, pw, sp_neg):
+    coef = 1.0 + (pw - 1.0) * t if pw is not None else 1.0
+    return (1.0 - t) * x + coef * sp_neg
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -294,14 +308,12 @@ class KLDiv(Kernel):
     @staticmethod
     def forward(ctx, x, t, reduction, log_target):
         if log_target:
-            et = np.exp(t)
-            loss = et * (t - x)
+            loss = np.exp(t) * (t - x)
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
                 logt = np.where(t > 0, np.log(np.where(t > 0, t, 1)), 0)
             loss = np.where(t > 0, t * logt, 0) - t * x
-            et = None
-        ctx.save_for_backward(x, t, et)
+        ctx.save_for_backward(x, t)
         ctx.reduction, ctx.log_target = reduction, log_target
         ctx.shapes = (x.shape, t.shape)
         shape = np.broadcast_shapes(x.shape, t.shape)
@@ -314,7 +326,8 @@ class KLDiv(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        x, t, et = ctx.saved_tensors
+        x, t = ctx.saved_tensors
+        et = np.exp(t) if ctx.log_target else None
         shape = np.broadcast_shapes(x.shape, t.shape)
         scale = grad_scale(g, ctx.red, shape, ctx.denom)
         dx = dt = None

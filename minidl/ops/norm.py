@@ -12,7 +12,9 @@ import math
 import numpy as np
 
 from ..autograd import Kernel
+from ..tensor import Tensor
 from ._util import check_tensor
+from .pad import pad
 from .window import is_int
 
 # torch.batch_norm / torch.instance_norm take their arguments in another order than the
@@ -106,6 +108,22 @@ class Normalize(Kernel):
             dx = dx.reshape(ctx.shape)
         return dx, dw, db
 
+    @staticmethod
+    def reference(x, weight, bias, axes, wshape, eps, view=None, stats=None):
+        """The textbook composition (what ``create_graph`` differentiates)."""
+        xv = x.reshape(view) if view is not None else x
+        if stats is None:
+            mean = xv.mean(dim=axes, keepdim=True)
+            var = ((xv - mean) ** 2).mean(dim=axes, keepdim=True)
+        else:
+            mean, var = Tensor(stats[0]), Tensor(stats[1])
+        y = (xv - mean) * (var + eps).rsqrt()
+        if weight is not None:
+            y = y * weight.reshape(wshape)
+        if bias is not None:
+            y = y + bias.reshape(wshape)
+        return y.reshape(x.shape), mean.detach(), var.detach()
+
 
 def _count(shape, axes):
     n = 1
@@ -149,6 +167,11 @@ class RMSNorm(Kernel):
             lead = tuple(range(xhat.ndim - len(ctx.axes)))
             dw = (g * xhat).sum(axis=lead)
         return dx, dw
+
+    @staticmethod
+    def reference(x, weight, axes, eps):
+        y = x * ((x * x).mean(dim=axes, keepdim=True) + eps).rsqrt()
+        return y * weight if weight is not None else y
 
 
 # ------------------------------------------------------------------ helpers
@@ -357,6 +380,16 @@ class LocalResponseNorm(Kernel):
         dx = g3 * scale
         dx -= (2.0 * alpha * beta / size) * x3 * back
         return dx.reshape(shape)
+
+    @staticmethod
+    def reference(x, *, size, alpha, beta, k):
+        C = x.shape[1]
+        x3 = x.reshape(x.shape[0], C, math.prod(x.shape[2:]))
+        padded = pad(x3 * x3, (0, 0, size // 2, (size - 1) // 2))
+        window = padded.narrow(1, 0, C)
+        for t in range(1, size):
+            window = window + padded.narrow(1, t, C)
+        return (x3 * (window * (alpha / size) + k) ** -beta).reshape(x.shape)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

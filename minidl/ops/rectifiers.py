@@ -164,25 +164,29 @@ class PReLU(Kernel):
 
     @staticmethod
     def forward(ctx, x, a):
-        shape = [1] * x.ndim
-        if a.size > 1:
-            shape[1 if x.ndim >= 2 else 0] = a.size
-        aa = a.reshape(shape) if x.ndim else a.reshape(())
-        ctx.save_for_backward(x, aa)
-        ctx.a_shape = a.shape
-        return np.where(x > 0, x, x * aa)
+        ctx.save_for_backward(x, a)
+        return np.where(x > 0, x, x * _channel_slope(a, x.ndim))
 
     @staticmethod
     def backward(ctx, g):
-        x, aa = ctx.saved_tensors
+        x, a = ctx.saved_tensors
+        aa = _channel_slope(a, x.ndim)
         pos = x > 0
         gx = np.where(pos, g, g * aa) if ctx.needs_input_grad[0] else None
         ga = None
         if ctx.needs_input_grad[1]:
             prod = np.where(pos, 0, g * x)
             axes = tuple(i for i in range(x.ndim) if aa.ndim == 0 or aa.shape[i] == 1)
-            ga = prod.sum(axis=axes).reshape(ctx.a_shape)
+            ga = prod.sum(axis=axes).reshape(a.shape)
         return gx, ga
+
+
+def _channel_slope(a, ndim):
+    """PReLU's slope shaped to broadcast along the channel dim (dim 1, or 0 for 1-D x)."""
+    shape = [1] * ndim
+    if a.size > 1:
+        shape[1 if ndim >= 2 else 0] = a.size
+    return a.reshape(shape) if ndim else a.reshape(())
 
 
 def prelu(input, weight):
