@@ -9,7 +9,9 @@ from ..autograd import Kernel
 from ..backend import check_device
 from ..tensor import _SCALAR_NAMES, Tensor
 from ._shape_args import along, as_int
+from ._traced import Traced
 from ._util import check_tensor, normalize_dim
+from .indexing import put_at
 from .view import contiguous
 
 __all__ = ["diagonal", "diag", "diag_embed", "tril", "triu", "tril_indices", "triu_indices"]
@@ -44,9 +46,19 @@ class Diagonal(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.in_shape, g.dtype)
-        _diag_view(gx, *ctx.args)[...] = g
-        return gx
+        if isinstance(g, np.ndarray):
+            gx = np.zeros(ctx.in_shape, g.dtype)
+            _diag_view(gx, *ctx.args)[...] = g
+            return gx
+        # recorded: write g at (.., rows, cols) of x's shape with dim1, dim2 moved last
+        offset, d1, d2 = ctx.args
+        keep = [i for i in range(len(ctx.in_shape)) if i not in (d1, d2)]
+        order = keep + [d1, d2]
+        n = g.shape[-1]
+        rows, cols = np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+        gx = put_at(np.zeros([ctx.in_shape[i] for i in order], g.dtype),
+                    (None, (Ellipsis, rows, cols)), g, False)
+        return np.transpose(gx, np.argsort(order))
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -72,6 +84,8 @@ class DiagEmbed(Kernel):
     @staticmethod
     def backward(ctx, g):
         offset, d1, d2 = ctx.args
+        if isinstance(g, Traced):
+            return Traced(Diagonal.apply(g.t, offset=offset, dim1=d1, dim2=d2))
         return _diag_view(g, offset, d1, d2).copy()
 
 

@@ -4,9 +4,9 @@ import numpy as np
 from ..autograd import Kernel
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._index_write import add_at
 from ._shape_args import INDEX_DTYPES
 from ._util import check_tensor
+from .indexing import put_at
 
 __all__ = []
 
@@ -41,13 +41,12 @@ class Embedding(Kernel):
     def backward(ctx, g):
         idx = ctx.idx.reshape(-1)
         rows = g.reshape(idx.size, -1)
-        gw = np.zeros(ctx.w_shape, g.dtype)
         if ctx.scale:
             counts = np.bincount(idx, minlength=ctx.w_shape[0])
             rows = rows / counts[idx, None].astype(g.dtype)
-        add_at(gw, (idx,), rows)
+        gw = put_at(np.zeros(ctx.w_shape, g.dtype), (None, (idx,)), rows, True)
         if ctx.padding_idx is not None:
-            gw[ctx.padding_idx] = 0
+            gw = put_at(gw, ((ctx.padding_idx,), None), 0, False)
         return gw
 
 

@@ -8,6 +8,7 @@ from ..autograd import Kernel
 from ..tensor import Size, Tensor
 from ._shape_args import along, as_int, index_array, int_tuple, sizes_or_named
 from ._util import check_tensor, normalize_dim, unbroadcast
+from .indexing import put_at
 from .view import reshape
 
 __all__ = ["broadcast_to", "broadcast_tensors", "broadcast_shapes", "meshgrid", "tile",
@@ -178,6 +179,8 @@ class RepeatInterleave(Kernel):
         if np.ndim(r) == 0:
             return g.reshape(g.shape[:d] + (n, int(r)) + g.shape[d + 1:]).sum(axis=d + 1)
         gx = np.zeros(g.shape[:d] + (n,) + g.shape[d + 1:], g.dtype)
+        if not isinstance(g, np.ndarray):  # recorded: the run sums are an index_add
+            return put_at(gx, (None, along(d, np.repeat(np.arange(n), r))), g, True)
         nz = r > 0
         if nz.any():
             starts = np.cumsum(r) - r

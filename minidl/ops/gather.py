@@ -9,7 +9,7 @@ from ._index_write import add_at, write_inplace
 from ._shape_args import along, index_array
 from ._util import check_tensor, normalize_dim
 from .expand import broadcast_shapes, expand_to
-from .indexing import IndexPut, getitem, index_put_into, value_for
+from .indexing import IndexPut, getitem, index_put_into, put_at, value_for
 from .masked import as_fill_value
 from .view import reshape
 
@@ -61,9 +61,7 @@ class Gather(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.in_shape, g.dtype)
-        add_at(gx, ctx.key, g)
-        return gx
+        return put_at(np.zeros(ctx.in_shape, g.dtype), (None, ctx.key), g, True)
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -161,9 +159,7 @@ class IndexSelect(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.in_shape, g.dtype)
-        add_at(gx, along(ctx.dim, ctx.index), g)
-        return gx
+        return put_at(np.zeros(ctx.in_shape, g.dtype), (None, along(ctx.dim, ctx.index)), g, True)
 
 
 def _vector_index(input, dim, index, fn):

@@ -11,6 +11,7 @@ from ..autograd import Kernel
 from ..tensor import Tensor
 from ._index_write import add_at, write_inplace
 from ._shape_args import INDEX_DTYPES, along, as_int
+from ._traced import Traced
 from ._util import check_tensor, normalize_dim, unbroadcast
 from .cast import cast
 
@@ -44,9 +45,7 @@ class Slice(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.in_shape, g.dtype)
-        gx[ctx.key] = g
-        return gx
+        return put_at(np.zeros(ctx.in_shape, g.dtype), (ctx.key, None), g, False)
 
 
 def narrow(input, dim, start, length):
@@ -187,8 +186,12 @@ def _parse_key(shape, key):
 
 
 def _pick(a, key):
-    """``a`` indexed by a parsed key (the basic part gives a view)."""
+    """``a`` indexed by a parsed key (the basic part gives a view); traced, the recorded
+    Slice / Index kernels."""
     basic, advanced = key
+    if isinstance(a, Traced):
+        t = a.t if basic is None else Slice.apply(a.t, key=basic)
+        return Traced(t if advanced is None else Index.apply(t, key=advanced, accumulate=True))
     if basic is not None:
         a = a[basic]
     return a if advanced is None else np.asarray(a[advanced])
@@ -210,6 +213,21 @@ def _put(a, key, v, accumulate):
         a[advanced] = v
 
 
+def put_at(out, key, values, accumulate):
+    """``out`` with ``values`` written (or added, repeats accumulating) at the parsed ``key``.
+
+    The dual form of the gradient pattern ``dx = zeros(..); add_at(dx, idx, g)``: arrays are
+    written in place and ``out`` returned (the fast path); a traced operand (a recorded
+    backward, ``create_graph``) gives a differentiable index_put instead.
+    """
+    if isinstance(out, Traced) or isinstance(values, Traced):
+        out = out.t if isinstance(out, Traced) else Tensor(out)
+        values = values.t if isinstance(values, Traced) else values
+        return Traced(IndexPut.apply(out, values, key=key, accumulate=accumulate, inplace=False))
+    _put(out, key, values, accumulate)
+    return out
+
+
 class Index(Kernel):
     """y = x[key] with integer arrays / masks (a copy); dx[key] += dy, repeats accumulating."""
 
@@ -223,12 +241,7 @@ class Index(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.in_shape, g.dtype)
-        if ctx.accumulate:
-            add_at(gx, ctx.key, g)
-        else:
-            gx[ctx.key] = g
-        return gx
+        return put_at(np.zeros(ctx.in_shape, g.dtype), (None, ctx.key), g, ctx.accumulate)
 
 
 def getitem(self, key):
@@ -257,10 +270,7 @@ class IndexPut(Kernel):
     def backward(ctx, g):
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            gx = g
-            if not ctx.accumulate:
-                gx = g.copy()
-                _put(gx, ctx.key, 0, False)
+            gx = g if ctx.accumulate else put_at(g.copy(), ctx.key, 0, False)
         if ctx.needs_input_grad[1]:
             gv = _sum_to(_pick(g, ctx.key), ctx.v_shape)
         return gx, gv

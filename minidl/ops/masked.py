@@ -7,6 +7,7 @@ from ..tensor import Tensor
 from ._index_write import write_inplace
 from ._util import check_tensor, unbroadcast
 from .expand import broadcast_shapes
+from .indexing import put_at
 
 __all__ = ["masked_fill", "masked_select", "nonzero", "argwhere"]
 
@@ -86,8 +87,7 @@ class MaskedSelect(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.mask.shape, g.dtype)
-        gx[ctx.mask] = g
+        gx = put_at(np.zeros(ctx.mask.shape, g.dtype), (None, (ctx.mask,)), g, False)
         return unbroadcast(gx, ctx.x_shape)
 
 

@@ -7,6 +7,7 @@ from ..tensor import Tensor
 from ._operands import dtype_name
 from ._shape_args import along, as_int, int_tuple
 from ._util import check_tensor, normalize_dim
+from .indexing import put_at
 from .view import reshape
 
 __all__ = ["split", "chunk", "tensor_split", "unbind"]
@@ -140,7 +141,8 @@ class Unfold(Kernel):
         gx = np.zeros(ctx.in_shape, g.dtype)
         n = g.shape[dim]
         for k in range(size):  # one strided slab per position inside the window
-            gx[along(dim, slice(k, k + step * (n - 1) + 1, step))] += g[..., k]
+            gx = put_at(gx, (along(dim, slice(k, k + step * (n - 1) + 1, step)), None),
+                        g[..., k], True)
         return gx
 
 
