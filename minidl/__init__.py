@@ -68,6 +68,7 @@ from .ops.unpool import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401,E402
 from .utils.summary import summary  # noqa: F401,E402
 from . import autograd, nn, optim, utils, vision  # noqa: F401,E402
+from .autograd import functional as _functional  # noqa: F401,E402  (built on the ops)
 from . import accelerator, amp, backends, cpu, cuda, mps, testing  # noqa: F401,E402
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled  # noqa: F401,E402
 from .accelerator import get_device_module  # noqa: F401,E402

@@ -21,6 +21,8 @@ class _NormBase(Module):
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         check_device(device)
+        if eps <= 0:
+            raise ValueError(f"eps must be positive, got eps={eps}")
         dt = dtype or get_default_dtype()
         self.num_features = num_features
         self.eps = eps

@@ -64,6 +64,9 @@ class _CircularPadNd(_PadNd):
     """Pad by wrapping around (c d | a b c d | a b)."""
 
     def forward(self, input):
+        n = self._n
+        if input.dim() not in (n + 1, n + 2):
+            raise ValueError(f"expected {n + 1}D or {n + 2}D input (got {input.dim()}D input)")
         return F.pad(input, self.padding, "circular")
 
 
