@@ -1,13 +1,11 @@
-"""Print the OpInfo conformance counts after a run that included tests/conformance."""
+"""Print the OpInfo / ModuleInfo conformance counts after a run that included them."""
 
-from tests.conformance.runner import RESULTS
+from tests.conformance import modules, runner
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not RESULTS:
-        return
+def _counts(results):
     passed = expected = failed = unsupported = 0
-    for report, listed in RESULTS.values():
+    for report, listed in results.values():
         unsupported += report.unsupported
         for kinds in report.samples:
             if not kinds:
@@ -16,10 +14,17 @@ def pytest_terminal_summary(terminalreporter):
                 expected += 1
             else:
                 failed += 1
-    ops_clean = sum(1 for report, _ in RESULTS.values() if not report.failing)
-    run = passed + expected + failed
-    write = terminalreporter.write_line
-    terminalreporter.section("OpInfo conformance (torch op_db vs minidl)")
-    write(f"ops covered {len(RESULTS)} ({ops_clean} with every check passing); "
-          f"samples run {run}: passed {passed}, failing as expected {expected}, "
-          f"failing unexpectedly {failed}; unsupported samples skipped {unsupported}")
+    clean = sum(1 for report, _ in results.values() if not report.failing)
+    return (f"covered {len(results)} ({clean} with every check passing); samples run "
+            f"{passed + expected + failed}: passed {passed}, failing as expected {expected}, "
+            f"failing unexpectedly {failed}; unsupported samples skipped {unsupported}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not runner.RESULTS and not modules.RESULTS:
+        return
+    terminalreporter.section("conformance with PyTorch's own test inputs")
+    if runner.RESULTS:
+        terminalreporter.write_line(f"ops (op_db): {_counts(runner.RESULTS)}")
+    if modules.RESULTS:
+        terminalreporter.write_line(f"modules (module_db): {_counts(modules.RESULTS)}")

@@ -17,6 +17,8 @@ from tests.conformance.convert import Unsupported, dtype_name, to_minidl
 from tests.conformance.runner import OpReport, _flat, _grad_problems, _subset
 
 MAX_INPUTS = 4
+# module id -> (OpReport, {kind: reason} listed for it): filled by the tests, read by conftest.
+RESULTS = {}
 DTYPES = (torch.float32, torch.float64)
 NOT_COMPARABLE = {"nn.Dropout", "nn.Dropout1d", "nn.Dropout2d", "nn.Dropout3d",
                   "nn.AlphaDropout", "nn.FeatureAlphaDropout", "nn.RReLU"}

@@ -10,8 +10,7 @@ import warnings
 import pytest
 
 from tests.conformance import expected as expected_file
-from tests.conformance.modules import minidl_module, module_id, run_module
-from tests.conformance.runner import RESULTS
+from tests.conformance.modules import RESULTS, minidl_module, module_id, run_module
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
