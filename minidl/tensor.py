@@ -341,7 +341,14 @@ class Tensor:
                                f"broadcast shape {list(r.shape)}")
         node = result.grad_fn if recording else None
         if node is not None and any(a is self._data for a in node._saved):
-            node._saved = tuple(a.copy() if a is self._data else a for a in node._saved)
+            old = self._data.copy()
+            node._saved = tuple(old if a is self._data else a for a in node._saved)
+            if node.__dict__.get("_roles"):  # a recorded backward reads the old values, with
+                before = Tensor(old)        # the history they had (not this node's output)
+                before.requires_grad, before.grad_fn = self.requires_grad, self.grad_fn
+                before._output_nr = self._output_nr
+                node._roles = [("in", before) if r is not None and r[0] == "in" and r[1] is self
+                               else r for r in node._roles]
         if r is not self._data:
             np.copyto(self._data, r, casting="unsafe")
         self._vc[0] += 1

@@ -261,7 +261,8 @@ class BackwardNode(Node):
     @property
     def _saved_values(self):
         """The saved items for a recorded backward: inputs and outputs connected to the graph
-        (an output as output ``k`` of this node), anything else as it was saved."""
+        (an output as output ``k`` of this node), constant arguments as constant Tensors,
+        anything else as it was saved."""
         roles = self.__dict__.get("_roles", ())
         values = []
         for item, role in zip(self._saved, roles or [None] * len(self._saved)):
@@ -269,6 +270,8 @@ class BackwardNode(Node):
                 values.append(item)
             elif role[0] == "in":
                 values.append(role[1])
+            elif role[0] == "const":
+                values.append(Tensor(item))
             else:
                 out = Tensor(item)
                 out.requires_grad = True
@@ -366,7 +369,9 @@ def _record_versions(ctx, args, results, raw_outs):
         return
     ids = {id(x) for x in saved if x is not None}
     versions = []
-    roles = {}
+    # an array passed to apply as it is (a scalar operand's 0-d array, a mask) is a constant
+    # argument, not a value the forward computed
+    roles = {id(a): ("const",) for a in args if isinstance(a, np.ndarray) and id(a) in ids}
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and (id(a._data) in ids or id(a) in ids):
             versions.append((a._vc, a._vc[0], f"input {i} of {ctx.name()}"))

@@ -300,12 +300,22 @@ _UFUNCS = {
     np.cosh: _unary("cosh"), np.tanh: _unary("tanh"), np.arctan: _unary("atan"),
     np.arcsin: _unary("asin"), np.arccos: _unary("acos"), np.floor: _unary("floor"),
     np.ceil: _unary("ceil"), np.rint: _unary("round"), np.trunc: _unary("trunc"),
+    np.floor_divide: _binary("floor_divide"),
     np.conjugate: lambda x: _t(x),
 }
 for _u in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
            np.isfinite, np.isnan, np.isinf, np.signbit, np.logical_and, np.logical_or,
            np.logical_not):
     _UFUNCS[_u] = _compare(_u)
+
+
+def _special_ufunc(ufunc):
+    """scipy.special's erf / erfc (what ``_erf`` computes with, when SciPy is installed) as
+    minidl's erf / erfc; looked up only once a caller has imported scipy.special."""
+    special = sys.modules.get("scipy.special")
+    if special is not None and ufunc in (special.erf, special.erfc):
+        return _unary(ufunc.__name__)
+    return None
 
 
 class Traced:
@@ -338,7 +348,7 @@ class Traced:
             raise NotTraceable(f"np.{ufunc.__name__}.{method}"
                                f"{'(out=...)' if method == '__call__' else ''} writes in place "
                                "and cannot be recorded")
-        f = _UFUNCS.get(ufunc)
+        f = _UFUNCS.get(ufunc) or _special_ufunc(ufunc)
         if f is None:
             raise NotTraceable(f"np.{ufunc.__name__} has no recorded (differentiable) form")
         kwargs.pop("out", None)

@@ -96,17 +96,14 @@ tanh_ = inplace_method(tanh)
 # ------------------------------------------------------------ pointwise kernel
 class PointwiseActivation(Kernel):
     """y = f(x) elementwise; backward calls grad(g, *saved) with saved = save(x, y) (the
-    input by default). In place (``inplace=True``) a saved input is copied first, since the
-    caller's tensor takes the result's place."""
+    input by default). In place, ``Tensor._inplace`` copies a saved input before the result
+    overwrites it."""
 
     @staticmethod
-    def forward(ctx, x, inplace=False, **attrs):
+    def forward(ctx, x, **attrs):
         fn = ctx._fn
         y = fn.f(x, **attrs)
-        saved = fn.save(x, y, **attrs)
-        if inplace:
-            saved = tuple(a.copy() if a is x else a for a in saved)
-        ctx.save_for_backward(*saved)
+        ctx.save_for_backward(*fn.save(x, y, **attrs))
         ctx.attrs = attrs
         return y
 
@@ -137,7 +134,7 @@ def apply_activation(kernel, input, inplace, fn, **attrs):
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}(): expected a floating point input, got {input.dtype}")
     if inplace:
-        return input._inplace(lambda x: kernel.apply(x, inplace=True, **attrs))
+        return input._inplace(lambda x: kernel.apply(x, **attrs))
     return kernel.apply(input, **attrs)
 
 

@@ -54,9 +54,10 @@ class RPowScalar(Kernel):
     def backward(ctx, g):
         x, z = ctx.saved_tensors
         b = ctx.base
-        if b == 0:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(x >= 0, 0.0, g * z * -np.inf).astype(g.dtype, copy=False), None
+        if b == 0:  # ln 0 = -inf, as a constant factor (so no 0 * inf in its derivative)
+            log_b = np.where(x >= 0, g.dtype.type(0), g.dtype.type(-np.inf))
+            with np.errstate(invalid="ignore"):
+                return g * z * log_b, None
         with np.errstate(invalid="ignore"):
             return g * z * (math.log(b) if b > 0 else math.nan), None
 

@@ -7,6 +7,7 @@ gradients to the hooks (and lets them replace the gradients).
 """
 from ...autograd import Kernel
 from ...autograd.function import RemovableHandle
+from ...ops._traced import Traced
 from ...tensor import Tensor
 
 
@@ -62,7 +63,10 @@ class _HookIdentity(Kernel):
 
     @staticmethod
     def backward(ctx, *grads):
-        """dx = dy (possibly replaced by a module's backward hook)."""
+        """dx = dy (possibly replaced by a module's backward hook). Recorded (create_graph),
+        the hooks get and return the differentiable gradient Tensors themselves."""
+        if any(isinstance(g, Traced) for g in grads):
+            return tuple(ctx.on_grad([None if g is None else g.t for g in grads]))
         return tuple(ctx.on_grad(list(grads)))
 
 
@@ -100,27 +104,39 @@ class BackwardHookState:
 
     @staticmethod
     def _call_user(grads, call):
-        res = call(tuple(None if g is None else Tensor(g) for g in grads))
+        """A user hook on gradient arrays (or, recorded, Tensors); returns the same kind."""
+        res = call(_tensors(grads))
         if res is None:
             return grads
         res = (res,) if isinstance(res, Tensor) else tuple(res)
         if len(res) != len(grads):
             raise RuntimeError(f"backward hook returned {len(res)} gradients, expected "
                                f"{len(grads)}")
-        return [None if r is None else r._data for r in res]
+        recorded = any(isinstance(g, Tensor) for g in grads)
+        return [None if r is None else r if recorded else r._data for r in res]
 
     def _output_grads(self, grads):
         m = self.module
         for hook in list(m._backward_pre_hooks):
             grads = self._call_user(grads, lambda g, h=hook: h(m, g))
-        self.grad_output = tuple(None if g is None else Tensor(g) for g in grads)
+        self.grad_output = _tensors(grads)
         if self.n_inputs == 0:
             for hook in list(m._backward_hooks):
                 hook(m, (None,), self.grad_output)
         return grads
 
     def _input_grads(self, grads):
+        """The backward hooks, once per pass through the outputs; a gradient that reaches
+        the inputs without passing the outputs (double backward) skips them, as in torch."""
         m = self.module
+        if self.grad_output is None:
+            return grads
         for hook in list(m._backward_hooks):
             grads = self._call_user(grads, lambda g, h=hook: h(m, g, self.grad_output))
+        self.grad_output = None
         return grads
+
+
+def _tensors(grads):
+    """Gradient arrays as Tensors (a recorded backward's are Tensors already)."""
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
