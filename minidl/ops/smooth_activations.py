@@ -67,20 +67,12 @@ class Softplus(PointwiseActivation):
     @staticmethod
     def f(x, beta, threshold):
         bx = x * beta
-        y = softplus_array(bx) / beta
-        above = bx > threshold
-        if above.any():
-            np.copyto(y, x, where=above)
-        return y
+        return np.where(bx > threshold, x, softplus_array(bx) / beta)
 
     @staticmethod
     def grad(g, x, beta, threshold):
         bx = x * beta
-        s = sigmoid_array(bx)
-        above = bx > threshold
-        if above.any():
-            s[above] = 1.0
-        return g * s
+        return g * np.where(bx > threshold, 1.0, sigmoid_array(bx))
 
 
 class Hardsigmoid(PointwiseActivation):

@@ -202,7 +202,14 @@ def _second_problems(m_grads, t_grads, leaves, m_vs, t_vs, rng):
     ws = {i: rng.standard_normal(tuple(t_grads[i].shape)) for i in used}
     t_loss = sum((t_grads[i] * torch.from_numpy(ws[i]).to(t_grads[i].dtype)).sum() for i in used)
     t_wrt = [t for t, _ in leaves] + t_vs
-    t_second = torch.autograd.grad(t_loss, t_wrt, allow_unused=True)
+    try:
+        t_second = torch.autograd.grad(t_loss, t_wrt, allow_unused=True)
+    except NotImplementedError:  # torch has no double backward here (e.g. cdist): no oracle
+        return []
+    except RuntimeError as e:  # e.g. "derivative for aten::hardsigmoid_backward is not
+        if "is not implemented" in str(e):  # implemented": torch has no second derivative
+            return []
+        raise
     m_used = [i for i in used if m_grads[i] is not None and m_grads[i].requires_grad]
     if len(m_used) != len(used):
         return [(None, "a first gradient is not differentiable (no graph) where torch's is")]

@@ -205,12 +205,20 @@ POINTWISE = [
          (away_from_zero(2, 3), np.array([0.25]))),
     Case("inplace elu of a non-leaf", lambda lib, x: lib.nn.functional.elu(x * 1.0, inplace=True),
          (away_from_zero(2, 3),)),
+    Case("inplace silu of a non-leaf",
+         lambda lib, x: lib.nn.functional.silu(x * 1.0, inplace=True), (normal(2, 3),)),
+    Case("inplace relu of a non-leaf",
+         lambda lib, x: lib.nn.functional.relu(x * x - 0.5, inplace=True), (normal(2, 3),)),
+    Case("sin_ of a non-leaf (the saved input is its old value)",
+         lambda lib, x: (x * 1.0).sin_() * x, (normal(2, 3),)),
 ]
 
 
 def _hooked_tanh(lib, x):
-    """tanh through a module whose full backward hook scales the input gradient by 2."""
+    """tanh through a module whose full backward pre-hook scales the output gradient by 3 and
+    whose backward hook scales the input gradient by 2 (the second backward bypasses them)."""
     module = lib.nn.Tanh()
+    module.register_full_backward_pre_hook(lambda m, gout: (gout[0] * 3.0,))
     module.register_full_backward_hook(lambda m, gin, gout: (gin[0] * 2.0,))
     return module(x * x)
 
