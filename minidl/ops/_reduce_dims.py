@@ -5,7 +5,8 @@ import numpy as np
 
 from ._util import normalize_dim, normalize_dims
 
-__all__ = ["reduction_dims", "reduction_axis", "save_reduced", "unsqueeze_reduced"]
+__all__ = ["reduction_dims", "reduction_axis", "save_reduced", "saved_reduced",
+           "unsqueeze_reduced"]
 
 
 def reduction_dims(dim, ndim, fn):
@@ -23,11 +24,19 @@ def reduction_axis(dim, ndim, fn):
 
 
 def save_reduced(ctx, x, y, dims, keepdim):
-    """Save ``x`` and the keepdim-shaped result ``y`` for backward; return ``y`` as the op's
-    output (the reduced dims dropped unless ``keepdim``)."""
-    ctx.save_for_backward(x, y)
+    """Return the keepdim-shaped result ``y`` as the op's output (the reduced dims dropped
+    unless ``keepdim``), saving ``x`` and that output for backward (saved as the output
+    itself, a recorded backward gets it connected to the graph)."""
+    out = np.asarray(y if keepdim else np.squeeze(y, axis=dims))  # a 0-d result stays an array
+    ctx.save_for_backward(x, out)
     ctx.dims, ctx.keepdim = dims, keepdim
-    return y if keepdim else np.squeeze(y, axis=dims)
+    return out
+
+
+def saved_reduced(ctx):
+    """(x, y) saved by ``save_reduced``, ``y`` with the reduced dims back as length 1."""
+    x, out = ctx.saved_tensors
+    return x, unsqueeze_reduced(ctx, out)
 
 
 def unsqueeze_reduced(ctx, g):

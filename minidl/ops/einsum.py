@@ -177,11 +177,25 @@ class Einsum(Kernel):
             if len(uniq) == len(s):
                 gx = np.transpose(gu, [uniq.index(c) for c in s])
             else:  # repeated letters: write onto the diagonal
-                gx = np.zeros(x.shape, g.dtype)
-                strides = [sum(gx.strides[k] for k, c2 in enumerate(s) if c2 == c) for c in uniq]
-                as_strided(gx, gu.shape, strides)[...] = gu
+                gx = _onto_diagonal(gu, x.shape, s, uniq)
             grads.append(gx)
         return tuple(grads)
+
+
+def _onto_diagonal(gu, shape, s, uniq):
+    """Zeros of ``shape`` (letters ``s``, some repeated) holding ``gu`` (letters ``uniq``, the
+    first occurrences in order) where the repeated letters' indices agree. An array is written
+    through a strided view; a traced ``gu`` (recorded backward) is spread by a 0/1 mask."""
+    def write(value, dtype):
+        out = np.zeros(shape, dtype)
+        strides = [sum(out.strides[k] for k, c2 in enumerate(s) if c2 == c) for c in uniq]
+        as_strided(out, gu.shape, strides)[...] = value
+        return out
+    if isinstance(gu, np.ndarray):
+        return write(gu, gu.dtype)
+    spread = gu.reshape(tuple(n if s.index(c) == k else 1
+                              for k, (c, n) in enumerate(zip(s, shape))))
+    return write(1, gu.dtype) * spread
 
 
 def einsum(equation, *operands):

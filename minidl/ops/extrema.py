@@ -5,15 +5,23 @@ reduction along a dim that returns indices sends it to the selected element only
 """
 import builtins
 import collections
+import math
 
 import numpy as np
 
 from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
-from ._reduce_dims import reduction_axis, reduction_dims, save_reduced, unsqueeze_reduced
+from ._reduce_dims import (
+    reduction_axis,
+    reduction_dims,
+    save_reduced,
+    saved_reduced,
+    unsqueeze_reduced,
+)
 from ._util import check_tensor
 from .binary import maximum, minimum
+from .sort import put_along
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "median", "return_types"]
 
@@ -36,7 +44,7 @@ class Extreme(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y = saved_reduced(ctx)
         hit = x == y
         count = np.sum(hit, axis=ctx.dims, keepdims=True, dtype=g.dtype)
         g = unsqueeze_reduced(ctx, g)
@@ -58,13 +66,11 @@ class Select(Kernel):
     @staticmethod
     def backward(ctx, g):
         axis = ctx.axis
-        gx = np.zeros(ctx.shape, g.dtype)
         if axis is None:
-            gx.reshape(-1)[ctx.index] = g
-            return gx, None
+            flat = put_along(g.reshape(1), np.array([ctx.index]), 0, (math.prod(ctx.shape),))
+            return flat.reshape(ctx.shape), None
         g = g if ctx.keepdim else np.expand_dims(g, axis)
-        np.put_along_axis(gx, ctx.index, g, axis=axis)
-        return gx, None
+        return put_along(g, ctx.index, axis, ctx.shape), None
 
 
 def _check_nonempty(x, dims, fn):

@@ -16,7 +16,13 @@ from ..autograd import Kernel
 from ..backend import as_dtype, get_default_dtype
 from ..tensor import Tensor
 from ._operands import dtype_name
-from ._reduce_dims import reduction_axis, reduction_dims, save_reduced, unsqueeze_reduced
+from ._reduce_dims import (
+    reduction_axis,
+    reduction_dims,
+    save_reduced,
+    saved_reduced,
+    unsqueeze_reduced,
+)
 from ._util import check_tensor
 from .binary import where
 from .cast import cast
@@ -127,18 +133,27 @@ def _deviations(ctx, x, dims, correction, keepdim):
         return d, np.divide(np.sum(d * d, axis=dims, keepdims=keepdim), ctx.denom, dtype=x.dtype)
 
 
+def _saved_deviations(ctx):
+    """x - mean over the reduced dims: kept from forward on the array path, recomputed from
+    the saved input when the backward is recorded (there it depends on x)."""
+    x = ctx.saved_tensors[0]
+    if isinstance(x, np.ndarray):
+        return ctx.d
+    return x - np.mean(x, axis=ctx.dims, keepdims=True)
+
+
 class Var(Kernel):
     """v = sum (x - mean)^2 / (n - c); dv/dx = 2 (x - mean) / (n - c)."""
 
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
-        d, v = _deviations(ctx, x, dims, correction, keepdim)
-        ctx.save_for_backward(d)
+        ctx.d, v = _deviations(ctx, x, dims, correction, keepdim)
+        ctx.save_for_backward(x)
         return v
 
     @staticmethod
     def backward(ctx, g):
-        d, = ctx.saved_tensors
+        d = _saved_deviations(ctx)
         with np.errstate(invalid="ignore", divide="ignore"):
             return _expand(g * (2.0 / ctx.denom if ctx.denom else np.inf), ctx.shape, ctx.dims,
                            ctx.keepdim) * d
@@ -149,14 +164,14 @@ class Std(Kernel):
 
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
-        d, v = _deviations(ctx, x, dims, correction, keepdim)
-        s = np.sqrt(v)
-        ctx.save_for_backward(d, s)
+        ctx.d, v = _deviations(ctx, x, dims, correction, keepdim)
+        s = np.asarray(np.sqrt(v))  # a 0-d result stays an array
+        ctx.save_for_backward(x, s)
         return s
 
     @staticmethod
     def backward(ctx, g):
-        d, s = ctx.saved_tensors
+        d, s = _saved_deviations(ctx), ctx.saved_tensors[1]
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(s == 0, 0.0, g / (s * ctx.denom if ctx.denom else 0.0))
         return _expand(scale.astype(g.dtype, copy=False), ctx.shape, ctx.dims, ctx.keepdim) * d
@@ -207,7 +222,9 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 # ------------------------------------------------------- products / cumulative
 class Prod(Kernel):
-    """y = prod x over dims; dy/dx_i = prod_{j != i} x_j (exact with zeros in x)."""
+    """y = prod x over dims (one dim or all); dy/dx_i = prod_{j != i} x_j: y / x_i without
+    zeros, else products of the elements before and after i (exact and differentiable with
+    zeros, as torch's prod_safe_zeros_backward)."""
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, dtype):
@@ -216,18 +233,25 @@ class Prod(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        dims = ctx.dims
+        x, y = saved_reduced(ctx)
         g = unsqueeze_reduced(ctx, g)
-        zero = x == 0
-        if not zero.any():
+        if not np.any(x == 0):
             return g * (y / x)
-        zeros = np.sum(zero, axis=dims, keepdims=True)
-        others = np.prod(np.where(zero, 1, x), axis=dims, keepdims=True)  # product without 0s
-        with np.errstate(divide="ignore", invalid="ignore"):
-            local = np.where(zeros == 0, y / np.where(zero, 1, x),
-                             np.where(zero & (zeros == 1), others, 0))
-        return (g * local).astype(g.dtype, copy=False)
+        if len(ctx.dims) == 1:
+            return g * _exclusive_products(x, ctx.dims[0])
+        return g * _exclusive_products(x.reshape(-1), 0).reshape(x.shape)
+
+
+def _exclusive_products(x, axis):
+    """prod_{j != i} x_j along ``axis`` for every i: the product of the elements before i
+    (a cumprod shifted by one) times that of the elements after i (the same, reversed)."""
+    n = x.shape[axis]
+    ones = np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)
+    head = (slice(None),) * axis + (slice(0, n - 1),)
+
+    def shifted_cumprod(v):
+        return np.cumprod(np.concatenate([ones, v[head]], axis=axis), axis=axis)
+    return shifted_cumprod(x) * np.flip(shifted_cumprod(np.flip(x, axis)), axis)
 
 
 @takes_out(dtypes="dtype")
@@ -283,6 +307,8 @@ class Cumprod(Kernel):
         zero = x == 0
         if not zero.any():
             return rev_cumsum(g * y) / x
+        if not isinstance(x, np.ndarray):  # recorded: a form whose derivative is right at 0s
+            return _cumprod_grad_omitting(x, g, a)
         # Before the first zero of a slice the formula above holds; after it the gradient
         # is 0; at the first zero z it is sum_{j>=z} g_j prod_{k<=j, k!=z} x_k.
         seen = np.cumsum(zero, axis=a)
@@ -293,6 +319,18 @@ class Cumprod(Kernel):
             skip_first = np.cumprod(np.where(first, 1, x), axis=a)
             gx = np.where(first, rev_cumsum(g * skip_first), gx)
         return gx.astype(g.dtype, copy=False)
+
+
+def _cumprod_grad_omitting(x, g, a):
+    """dL/dx_k = sum_{j >= k} g_j prod_{i <= j, i != k} x_i along axis ``a``, for every k at
+    once (an n x n product table): O(n^2), but, unlike the O(n) form above, its own
+    derivative is the second derivative of cumprod where x has zeros (torch does the same
+    when the backward is recorded)."""
+    n = x.shape[a]
+    k = np.arange(n).reshape((n,) + (1,) * a + (1,) + (1,) * (x.ndim - a - 1))
+    j = np.arange(n).reshape((1,) + (1,) * a + (n,) + (1,) * (x.ndim - a - 1))
+    table = np.cumprod(np.where(k == j, 1, x[None]), axis=a + 1)  # [k, .., j, ..]
+    return np.moveaxis(np.sum(np.where(j >= k, g[None] * table, 0), axis=a + 1), 0, a)
 
 
 def _cumulative(kernel, name):
@@ -325,7 +363,7 @@ class LogSumExp(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y = saved_reduced(ctx)
         g = unsqueeze_reduced(ctx, g)
         with np.errstate(invalid="ignore"):
             return g * np.exp(x - y)

@@ -7,6 +7,7 @@ from .._out import takes_out
 from ..autograd import Kernel
 from ..tensor import Tensor
 from ._shape_args import along, as_int, index_array
+from ._traced import Traced
 from ._util import check_tensor, normalize_dim
 from .gather import gather
 from .view import View
@@ -35,9 +36,35 @@ class TakeAlong(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        gx = np.zeros(ctx.in_shape, g.dtype)
-        np.put_along_axis(gx, ctx.index, g, ctx.dim)
-        return gx
+        return put_along(g, ctx.index, ctx.dim, ctx.in_shape)
+
+
+class PutAlong(Kernel):
+    """y = zeros of ``shape`` holding x at ``index`` along ``dim`` (no repeats): the adjoint
+    of TakeAlong, i.e. its recorded gradient; dx takes dy back at ``index``."""
+
+    @staticmethod
+    def forward(ctx, x, index, dim, shape):
+        ctx.index, ctx.dim = index, dim
+        y = np.zeros(shape, x.dtype)
+        np.put_along_axis(y, index, x, dim)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        if isinstance(g, np.ndarray):
+            return np.take_along_axis(g, ctx.index, ctx.dim)
+        return Traced(TakeAlong.apply(g.t, index=ctx.index, dim=ctx.dim))
+
+
+def put_along(g, index, dim, shape):
+    """Zeros of ``shape`` with ``g`` put at ``index`` along ``dim``: an array, or the
+    recorded PutAlong of a traced ``g`` (a backward run with create_graph)."""
+    if isinstance(g, np.ndarray):
+        out = np.zeros(shape, g.dtype)
+        np.put_along_axis(out, index, g, dim)
+        return out
+    return Traced(PutAlong.apply(g.t, index=index, dim=dim, shape=shape))
 
 
 @takes_out(dtypes="exact")

@@ -7,7 +7,7 @@ import numpy as np
 from .._out import takes_out
 from ..autograd import Kernel
 from ._operands import dtype_name
-from ._reduce_dims import reduction_dims, save_reduced, unsqueeze_reduced
+from ._reduce_dims import reduction_dims, save_reduced, saved_reduced, unsqueeze_reduced
 from ._util import check_tensor
 from .cast import cast
 from .extrema import amax, amin
@@ -27,7 +27,7 @@ class Norm2(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y = saved_reduced(ctx)
         g = unsqueeze_reduced(ctx, g)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(y == 0, 0.0, g / y).astype(g.dtype, copy=False)
@@ -51,7 +51,7 @@ class NormP(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
+        x, y = saved_reduced(ctx)
         p = ctx.p
         if p == 0:
             return np.zeros(x.shape, g.dtype)
