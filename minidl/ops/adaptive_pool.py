@@ -9,6 +9,7 @@ matrix per axis and the maximum gathers the (ragged) bins with fancy indexing.
 import numpy as np
 
 from ..autograd import Kernel
+from ._adjoint import linear_backward
 from ._util import check_tensor
 from .pool import (
     AvgPoolNd,
@@ -17,6 +18,7 @@ from .pool import (
     check_pool_input,
     flat_plane_index,
     max_offsets,
+    take_in_planes,
     unravel,
 )
 from .window import is_int
@@ -65,13 +67,15 @@ class AdaptiveAvgPoolNd(Kernel):
             pos = np.arange(s)
             inside = (pos >= start[:, None]) & (pos < end[:, None])
             mats.append((inside / (end - start)[:, None]).astype(x.dtype))   # (O, S)
-        ctx.mats = mats
+        ctx.mats, ctx.out = mats, out
         return _apply_per_axis(x, mats)
 
     @staticmethod
     def backward(ctx, g):
-        """dx = A^T dy along every axis."""
-        return _apply_per_axis(g, [a.T for a in ctx.mats])
+        """dx = A^T dy along every axis (whose own gradient is the pooling again)."""
+        mats, out = ctx.mats, ctx.out
+        return linear_backward(g, lambda g: _apply_per_axis(g, [a.T for a in mats]),
+                               lambda t: AdaptiveAvgPoolNd.apply(t, out=out))
 
 
 def _apply_per_axis(x, mats):
@@ -93,8 +97,8 @@ class AdaptiveMaxPoolNd(Kernel):
         ctx.x_shape, ctx.n = x.shape, n
         if 0 in out:
             empty = x.shape[:-n] + out
-            ctx.save_for_backward(np.zeros(empty, np.int64))
-            return np.zeros(empty, x.dtype), np.zeros(empty, np.int64)
+            ctx.flat = np.zeros(empty, np.int64)
+            return np.zeros(empty, x.dtype), ctx.flat
         rows = []
         for s, o in zip(sizes, out):
             start, end = _bins(s, o)
@@ -112,20 +116,25 @@ class AdaptiveMaxPoolNd(Kernel):
         coords = [r[np.arange(o).reshape(axis_shape(i, n, o)), a]
                   for i, (r, o, a) in enumerate(zip(rows, out, per_axis))]
         flat = flat_plane_index(coords, sizes)
-        ctx.save_for_backward(flat)
+        ctx.save_for_backward(flat)   # the indices output: backward refuses if it is modified
+        ctx.flat = flat               # (read as the array it is, also in a recorded backward)
         return m, flat
 
     @staticmethod
     def backward(ctx, g, g_indices=None):
-        """dx[argmax(o)] += dy[o], summed with bincount (neighbouring bins may overlap)."""
-        flat, = ctx.saved_tensors
-        shape, n = ctx.x_shape, ctx.n
-        if flat.size == 0:
-            return np.zeros(shape, g.dtype)
-        plane, planes = int(np.prod(shape[-n:])), int(np.prod(shape[:-n]))
-        where = flat.reshape(planes, -1) + (np.arange(planes) * plane)[:, None]
-        dx = np.bincount(where.ravel(), weights=g.ravel(), minlength=planes * plane)
-        return dx.astype(g.dtype).reshape(shape)
+        """dx[argmax(o)] += dy[o], summed with bincount (neighbouring bins may overlap); its
+        own gradient reads gg at the argmaxes."""
+        flat, shape, n = ctx.flat, ctx.x_shape, ctx.n
+
+        def transpose(g):
+            if flat.size == 0:
+                return np.zeros(shape, g.dtype)
+            plane, planes = int(np.prod(shape[-n:])), int(np.prod(shape[:-n]))
+            where = flat.reshape(planes, -1) + (np.arange(planes) * plane)[:, None]
+            dx = np.bincount(where.ravel(), weights=g.ravel(), minlength=planes * plane)
+            return dx.astype(g.dtype).reshape(shape)
+
+        return linear_backward(g, transpose, lambda t: take_in_planes(t, flat, n))
 
 
 def _adaptive_avg_pool(fn, n, input, output_size):

@@ -12,7 +12,16 @@ positions, y[n, f, o] = sum_{c, j} w[f, c, j] xp[n, c, o s + j d] + b[f], and
 with cols_n the im2col columns of image n. The kernels below are written with those
 three products; ``conv_gemm`` computes them fast (blocked im2col, col2im), and
 ``conv_reference`` is the textbook im2col version the tests hold it against.
+
+Higher-order gradients (``create_graph``): the backward keeps the GEMM code for arrays and,
+given traced gradients, states dX and dW with these same two kernels -- dX of a convolution
+is a transposed convolution of dY and vice versa, and dW is a convolution of x's channels
+over the batch with dY as the kernel (stride and dilation swapped). Each recorded node is
+then one fast kernel whose own backward is again GEMMs, so a gradient penalty through a conv
+net costs a few convolutions per layer rather than a traced im2col.
 """
+import numpy as np
+
 from ..autograd import Kernel
 from .conv_args import conv_args, conv_transpose_args
 from .conv_gemm import Geometry, conv_columns, from_columns, input_grad, to_columns, weight_grad
@@ -27,12 +36,12 @@ class ConvNd(Kernel):
     @staticmethod
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
         batched = x.ndim == w.ndim
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
         if not batched:
             x = x[None]
         geo = Geometry(x.shape, w.shape[2:], stride, dilation, padding, groups, x.itemsize)
         y = conv_columns(x, w.reshape(groups, w.shape[0] // groups, -1), geo)
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
-                              w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.batched, ctx.w_shape = geo, batched, w.shape
         res = from_columns(y, geo, b)
         return res if batched else res[0]
@@ -42,8 +51,10 @@ class ConvNd(Kernel):
         """dW = sum_n dY_n cols_n^T, db = sum dY, dX = W^T * dY (the transposed convolution)."""
         x, w = ctx.saved_tensors
         geo = ctx.geo
+        if not isinstance(g, np.ndarray):
+            return recorded_grads(ctx, x, g, w, transposed=False)
         if not ctx.batched:
-            g = g[None]
+            g, x = g[None], None if x is None else x[None]
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = channel_sum(g)
@@ -67,6 +78,8 @@ class ConvTransposeNd(Kernel):
     @staticmethod
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups, out):
         batched = x.ndim == w.ndim
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
         if not batched:
             x = x[None]
         # the convolution whose input gradient this is: (N, C_out, *out) -> x's shape
@@ -75,8 +88,6 @@ class ConvTransposeNd(Kernel):
         y = input_grad(x, w, geo)
         if b is not None:
             y += b.reshape((-1,) + (1,) * len(out))
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
-                              w if ctx.needs_input_grad[0] else None)
         ctx.geo, ctx.batched, ctx.w_shape = geo, batched, w.shape
         return y if batched else y[0]
 
@@ -85,8 +96,10 @@ class ConvTransposeNd(Kernel):
         """dX = W * dY (the convolution), dW = sum_n x_n (dY's columns)_n^T, db = sum dY."""
         x, w = ctx.saved_tensors
         geo = ctx.geo
+        if not isinstance(g, np.ndarray):
+            return recorded_grads(ctx, g, x, w, transposed=True)
         if not ctx.batched:
-            g = g[None]                       # (x was saved with its batch axis)
+            g, x = g[None], None if x is None else x[None]
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = channel_sum(g)
@@ -98,6 +111,56 @@ class ConvTransposeNd(Kernel):
             if not ctx.batched:
                 gx = gx[0]
         return gx, gw, gb
+
+
+def recorded_grads(ctx, x, dy, w, transposed):
+    """The gradients of a convolution y = w * x (x (N, C, *S), w (F, C/G, *K), dy (N, F, *O),
+    Traced or None) in differentiable kernels, for ``create_graph``. A transposed
+    convolution is that convolution read backwards: its input is ``dy``, its output ``x``,
+    and the gradient ``g`` it receives is the convolution's input x; so it passes
+    (x=g, dy=its x), and its input gradient is the convolution of g."""
+    geo, needs = ctx.geo, ctx.needs_input_grad
+    x, dy, w = (None if v is None else v.t for v in (x, dy, w))
+    if not ctx.batched:
+        x, dy = (None if v is None else v.unsqueeze(0) for v in (x, dy))
+    n = geo.n
+    args = dict(stride=geo.stride, padding=geo.pads, dilation=geo.dilation, groups=geo.groups)
+    g_in = x if transposed else dy          # the gradient this node received, batched
+    gx = gw = gb = None
+    if needs[2]:
+        gb = g_in.sum(dim=(0,) + tuple(range(2, n + 2)))
+    if needs[1]:
+        gw = conv_weight_grad(x, dy, geo.kernel, **args)
+    if needs[0]:
+        if transposed:    # dX of a transposed convolution: the convolution of its gradient
+            gx = crop(ConvNd.apply(x, w, None, **args), geo.out)
+        else:
+            gx = ConvTransposeNd.apply(dy, w, None, out=geo.sizes, **args)
+        if not ctx.batched:
+            gx = gx.squeeze(0)
+    return gx, gw, gb
+
+
+def conv_weight_grad(x, dy, kernel, stride, padding, dilation, groups):
+    """dW[f, c, j] = sum_{n, o} dy[n, f, o] xp[n, c, o s + j d] as a (differentiable)
+    convolution: x's channels are the batch, its images the input channels (per group), dY
+    the kernel, stride and dilation swapped; the output is cropped to the kernel size."""
+    N, C, F, G = x.shape[0], x.shape[1], dy.shape[1], groups
+    n = len(kernel)
+    spatial = tuple(range(3, 3 + n))
+    xt = x.reshape((N, G, C // G) + x.shape[2:]).permute((2, 1, 0) + spatial)
+    wt = dy.reshape((N, G, F // G) + dy.shape[2:]).permute((1, 2, 0) + spatial)
+    out = ConvNd.apply(xt.reshape((C // G, G * N) + x.shape[2:]),
+                       wt.reshape((F, N) + dy.shape[2:]), None, stride=dilation,
+                       padding=padding, dilation=stride, groups=G)
+    return crop(out, kernel).transpose(0, 1)
+
+
+def crop(t, sizes):
+    """The leading ``sizes`` of (N, C, *S) Tensor ``t``'s spatial dims (``t`` itself if equal)."""
+    if tuple(t.shape[2:]) == tuple(sizes):
+        return t
+    return t[(slice(None), slice(None)) + tuple(slice(0, s) for s in sizes)]
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

@@ -13,6 +13,7 @@ torch-level names, so it is not a family.
 import numpy as np
 
 from ..autograd import Kernel
+from .conv import ConvNd
 
 __all__ = ["fft_convolve2d", "frequency_filter"]
 
@@ -52,6 +53,16 @@ class FFTConv2d(Kernel):
         ctx.save_for_backward(X, K)
         ctx.s, ctx.depthwise, ctx.sizes = s, depthwise, ((H, W), (kh, kw))
         return np.fft.irfft2(Y, s)[..., :full[0], :full[1]].astype(x.dtype, copy=False)
+
+    @staticmethod
+    def reference(x, k, depthwise):
+        """The same full convolution computed directly, for higher-order gradients: the
+        cross-correlation with the flipped kernel, zero-padded by k - 1 on every side."""
+        kh, kw = k.shape[-2:]
+        w = k.flip((-2, -1))
+        return ConvNd.apply(x, w.unsqueeze(1) if depthwise else w, None, stride=(1, 1),
+                            padding=((kh - 1, kh - 1), (kw - 1, kw - 1)), dilation=(1, 1),
+                            groups=x.shape[1] if depthwise else 1)
 
     @staticmethod
     def backward(ctx, g):
@@ -95,7 +106,9 @@ def fft_convolve2d(x, k, mode="full", correlate=True):
 class FrequencyFilter(Kernel):
     """y = IDFT(DFT(x) H) over the last two dims, for a real response H with H(-f) = H(f):
     a circular convolution with a real, even kernel, so the map is self-adjoint and
-    dx = IDFT(DFT(g) H)."""
+    dx = IDFT(DFT(g) H) -- the filter again, so recorded (create_graph) it is this kernel."""
+
+    graph_constants = ("response",)   # a given filter, not computed from the input
 
     @staticmethod
     def forward(ctx, x, response):
@@ -104,6 +117,8 @@ class FrequencyFilter(Kernel):
 
     @staticmethod
     def backward(ctx, g):
+        if not isinstance(g, np.ndarray):
+            return FrequencyFilter.apply(g.t, response=ctx.response)
         return np.fft.irfft2(np.fft.rfft2(g) * ctx.response, g.shape[-2:]).astype(g.dtype,
                                                                                    copy=False)
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..autograd import Kernel
 from . import adaptive_pool
+from ._adjoint import linear_backward
 from ._util import check_tensor
 from .window import fmt_size, is_int
 
@@ -197,20 +198,27 @@ class Resample(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        """dx = A_1^T ... A_n^T dy (nearest by r: the sum over each r-block)."""
-        axes = ctx.axes
-        work = _work_dtype(ctx.dtype, axes, grad=True)
-        dx = np.ascontiguousarray(g, dtype=work)
-        n = len(axes)
-        for i, taps in enumerate(axes):
-            if taps is None:
-                continue
-            axis = dx.ndim - n + i
-            if taps.repeat:
-                dx = _block_sum(dx, axis, taps.repeat)
-            else:
-                dx = _along(dx, _matrix(taps, work).T, axis)
-        return np.asarray(dx, dtype=ctx.dtype)
+        """dx = A_1^T ... A_n^T dy (nearest by r: the sum over each r-block); its own
+        gradient is the resampling again."""
+        axes, dtype = ctx.axes, ctx.dtype
+        return linear_backward(g, lambda g: _resample_transpose(g, axes, dtype),
+                               lambda t: Resample.apply(t, axes=axes))
+
+
+def _resample_transpose(g, axes, dtype):
+    """A_1^T ... A_n^T g, in the working dtype, returned in ``dtype``."""
+    work = _work_dtype(dtype, axes, grad=True)
+    dx = np.ascontiguousarray(g, dtype=work)
+    n = len(axes)
+    for i, taps in enumerate(axes):
+        if taps is None:
+            continue
+        axis = dx.ndim - n + i
+        if taps.repeat:
+            dx = _block_sum(dx, axis, taps.repeat)
+        else:
+            dx = _along(dx, _matrix(taps, work).T, axis)
+    return np.asarray(dx, dtype=dtype)
 
 
 def _block_sum(g, axis, r):

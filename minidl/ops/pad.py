@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd import Kernel
+from ._adjoint import linear_backward
 from ._shape_args import along, int_tuple
 from ._util import check_tensor
 from .view import View
@@ -21,18 +22,24 @@ class ConstantPad(Kernel):
             src.append(slice(a, b))
             dst.append(slice(max(lo, 0), max(lo, 0) + b - a))
             shape.append(n + lo + hi)
-        ctx.in_shape, ctx.src, ctx.dst = x.shape, tuple(src), tuple(dst)
+        ctx.in_shape, ctx.src, ctx.dst, ctx.pads = x.shape, tuple(src), tuple(dst), pads
         out = np.full(shape, value, x.dtype)
         out[ctx.dst] = x[ctx.src]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        if g[ctx.dst].shape == ctx.in_shape:  # nothing was cropped
-            return g[ctx.dst]
-        gx = np.zeros(ctx.in_shape, g.dtype)
-        gx[ctx.src] = g[ctx.dst]
-        return gx
+        """dx = dy's middle (zero where x was cropped); its own gradient is the zero padding."""
+        in_shape, src, dst, pads = ctx.in_shape, ctx.src, ctx.dst, ctx.pads
+
+        def transpose(g):
+            if g[dst].shape == in_shape:  # nothing was cropped
+                return g[dst]
+            gx = np.zeros(in_shape, g.dtype)
+            gx[src] = g[dst]
+            return gx
+
+        return linear_backward(g, transpose, lambda t: ConstantPad.apply(t, pads=pads, value=0))
 
 
 def _pad_index(n, lo, hi, mode):
@@ -75,7 +82,7 @@ class IndexPad(Kernel):
 
     @staticmethod
     def forward(ctx, x, maps, mode):
-        ctx.in_shape, ctx.maps = x.shape, maps
+        ctx.in_shape, ctx.maps, ctx.mode = x.shape, maps, mode
         if all(lo >= 0 and len(idx) - lo - x.shape[axis] >= 0 for axis, idx, lo in maps):
             widths = [(0, 0)] * x.ndim
             for axis, idx, lo in maps:
@@ -87,17 +94,25 @@ class IndexPad(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        for axis, idx, lo in reversed(ctx.maps):
-            n = ctx.in_shape[axis]
-            if lo >= 0 and lo + n <= len(idx):  # the middle maps onto x unchanged: copy it
-                gx = g[along(axis, slice(lo, lo + n))].copy()
-                _add_runs(gx, g[along(axis, slice(0, lo))], idx[:lo], axis)
-                _add_runs(gx, g[along(axis, slice(lo + n, None))], idx[lo + n:], axis)
-            else:
-                gx = np.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], g.dtype)
-                _add_runs(gx, g, idx, axis)
-            g = gx
-        return g
+        """dx = dy added back through the maps; its own gradient is this padding again."""
+        in_shape, maps, mode = ctx.in_shape, ctx.maps, ctx.mode
+        return linear_backward(g, lambda g: _index_pad_transpose(g, in_shape, maps),
+                               lambda t: IndexPad.apply(t, maps=maps, mode=mode))
+
+
+def _index_pad_transpose(g, in_shape, maps):
+    """dy added back onto x's positions through each dim's position map, last dim first."""
+    for axis, idx, lo in reversed(maps):
+        n = in_shape[axis]
+        if lo >= 0 and lo + n <= len(idx):  # the middle maps onto x unchanged: copy it
+            gx = g[along(axis, slice(lo, lo + n))].copy()
+            _add_runs(gx, g[along(axis, slice(0, lo))], idx[:lo], axis)
+            _add_runs(gx, g[along(axis, slice(lo + n, None))], idx[lo + n:], axis)
+        else:
+            gx = np.zeros(g.shape[:axis] + (n,) + g.shape[axis + 1:], g.dtype)
+            _add_runs(gx, g, idx, axis)
+        g = gx
+    return g
 
 
 _PAD_HELP = ("Supported combinations for non-constant padding:\n"

@@ -14,9 +14,12 @@ view is just a reshape of the input and the shares are written, not added; one w
 plane is a plain sum. Adaptive pooling is in ``adaptive_pool``.
 """
 
+import math
+
 import numpy as np
 
 from ..autograd import Kernel
+from ._adjoint import linear_backward
 from ._util import check_tensor
 from .window import (
     crop_index,
@@ -91,6 +94,29 @@ def flat_plane_index(coords, sizes):
     return flat
 
 
+def take_in_planes(t, flat, n):
+    """Tensor ``t`` (*lead, *S) read at the in-plane flat indices ``flat`` (*lead, *O) of its
+    n-d planes (the value at each window's argmax): a differentiable gather."""
+    planes = math.prod(flat.shape[:-n])
+    plane = math.prod(t.shape[-n:])
+    index = flat.reshape(planes, -1) + (np.arange(planes) * plane)[:, None]
+    return t.reshape(-1)[index.reshape(flat.shape)]
+
+
+def window_starts(out, stride, padding):
+    """Per axis, the input position of each window's first tap, shaped for broadcasting."""
+    n = len(out)
+    return [(np.arange(o) * s - p).reshape(axis_shape(i, n, o))
+            for i, (o, s, p) in enumerate(zip(out, stride, padding))]
+
+
+def argmax_positions(idx, starts, kernel, dilation, sizes):
+    """In-plane flat input index of each window's max from its offset ``idx`` in the window."""
+    coords = [st + a * d for st, a, d in zip(starts, unravel(idx.astype(np.int64), kernel),
+                                              dilation)]
+    return flat_plane_index(coords, sizes)
+
+
 def axis_shape(i, n, length):
     """Shape that places a 1-D array of ``length`` on spatial axis i of n."""
     return tuple(length if a == i else 1 for a in range(n))
@@ -146,8 +172,7 @@ class MaxPoolNd(Kernel):
         xp = pad_spatial(x, pads, low)
         m, idx = max_offsets(window_view(xp, kernel, stride, dilation, out), n,
                               with_index=return_indices or ctx.needs_input_grad[0])
-        starts = [(np.arange(o) * s - p).reshape(axis_shape(i, n, o))
-                  for i, (o, s, p) in enumerate(zip(out, stride, padding))]
+        starts = window_starts(out, stride, padding)
         if idx is not None and any(lo or hi for lo, hi in pads):
             # A window holding only -inf: torch reports its first real element, not padding.
             lost = m == low
@@ -159,21 +184,30 @@ class MaxPoolNd(Kernel):
         ctx.geom = (x.shape, pads, kernel, stride, dilation, out)
         if not return_indices:
             return m
-        coords = [st + a * d for st, a, d in zip(starts, unravel(idx.astype(np.int64), kernel),
-                                                  dilation)]
-        return m, flat_plane_index(coords, sizes)
+        return m, argmax_positions(idx, starts, kernel, dilation, sizes)
 
     @staticmethod
     def backward(ctx, g, g_indices=None):
-        """dx[window o, offset argmax(o)] += dy[o], added back through the window view."""
+        """dx[window o, offset argmax(o)] += dy[o], added back through the window view; its
+        own gradient (create_graph) reads gg at the argmaxes."""
         idx, = ctx.saved_tensors
         x_shape, pads, kernel, stride, dilation, out = ctx.geom
         n = len(kernel)
-        padded = x_shape[:-n] + padded_sizes(x_shape, pads)
-        hit = np.empty(idx.shape, bool)
-        dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, dilation, out,
-                              lambda t, j, buf: np.multiply(g, np.equal(idx, t, out=hit), out=buf))
-        return dxp[crop_index(x_shape[-n:], pads)]
+
+        def transpose(g):
+            padded = x_shape[:-n] + padded_sizes(x_shape, pads)
+            hit = np.empty(idx.shape, bool)
+            dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, dilation, out,
+                                  lambda t, j, buf: np.multiply(g, np.equal(idx, t, out=hit),
+                                                                out=buf))
+            return dxp[crop_index(x_shape[-n:], pads)]
+
+        def at_argmax(t):
+            starts = window_starts(out, stride, tuple(lo for lo, _ in pads))
+            return take_in_planes(t, argmax_positions(idx, starts, kernel, dilation,
+                                                      x_shape[-n:]), n)
+
+        return linear_backward(g, transpose, at_argmax)
 
 
 def _max_pool(fn, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -230,16 +264,23 @@ class AvgPoolNd(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        """dx[o*s + j] += dy[o] / div[o] for every offset j of window o."""
+        """dx[o*s + j] += dy[o] / div[o] for every offset j of window o (linear in dy: its
+        own gradient is this average pooling again)."""
         x_shape, pads, kernel, stride, out, divisor = ctx.geom
         n = len(kernel)
-        gd = g / divisor
-        if _is_global(x_shape, kernel, out, pads):
-            return np.array(np.broadcast_to(gd, x_shape))
-        padded = x_shape[:-n] + padded_sizes(x_shape, pads)
-        dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, (1,) * n, out,
-                              lambda t, j, buf: gd)
-        return dxp[crop_index(x_shape[-n:], pads)]
+
+        def transpose(g):
+            gd = g / divisor
+            if _is_global(x_shape, kernel, out, pads):
+                return np.array(np.broadcast_to(gd, x_shape))
+            padded = x_shape[:-n] + padded_sizes(x_shape, pads)
+            dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, (1,) * n, out,
+                                  lambda t, j, buf: gd)
+            return dxp[crop_index(x_shape[-n:], pads)]
+
+        return linear_backward(g, transpose, lambda t: AvgPoolNd.apply(
+            t, kernel=kernel, stride=stride, padding=tuple(lo for lo, _ in pads), out=out,
+            divisor=divisor))
 
 
 def _is_global(shape, kernel, out, pads):
