@@ -239,8 +239,10 @@ def index_add_(self, dim, index, source, *, alpha=1):
 
 
 def index_fill(input, dim, index, value):
-    """A copy of ``input`` with ``value`` written into the slices at ``index`` along ``dim``."""
+    """A copy of ``input`` with ``value`` written into the slices at ``index`` along ``dim``
+    (each slice once: a repeated index does not count twice in the value's gradient)."""
     idx, d = _vector_index(input, dim, index, "index_fill")
+    idx = np.unique(idx)
     v = as_fill_value(value, "index_fill")
     return IndexPut.apply(input, value_for(input, v), key=(None, along(d, idx)),
                           accumulate=False, inplace=False)
@@ -248,5 +250,6 @@ def index_fill(input, dim, index, value):
 
 def index_fill_(self, dim, index, value):
     idx, d = _vector_index(self, dim, index, "index_fill_")
+    idx = np.unique(idx)
     v = as_fill_value(value, "index_fill_")
     return write_inplace(self, index_put_into, (None, along(d, idx)), value_for(self, v), False)

@@ -33,6 +33,12 @@ def _index_add_(lib, x, s):
     return y
 
 
+def _index_fill_(lib, x, v):
+    y = x * 1
+    y.index_fill_(0, lib.tensor(idx(1, 1)), v)
+    return y
+
+
 def _masked_fill_(lib, x, v):
     y = x.clone()
     y.masked_fill_(lib.tensor(np.array([[True, False, True], [False, False, True]])), v)
@@ -82,6 +88,9 @@ CASES = [
          (r(2, 3), r(2, 2))),
     Case("scatter_inplace", _scatter_, (r(2, 3), r(1, 3))),
     Case("index_fill", lambda lib, x: x.index_fill(1, lib.tensor(idx(0, 2)), -1.0), (r(2, 3),)),
+    Case("index_fill_tensor_value_repeats",
+         lambda lib, x, v: x.index_fill(1, lib.tensor(idx(2, 0, 2)), v), (r(2, 3), r())),
+    Case("index_fill_inplace", _index_fill_, (r(2, 3), r())),
     # index_select / index_add
     Case("index_select_repeats", lambda lib, x: lib.index_select(x, 1, lib.tensor(idx(2, 0, 2))),
          (r(2, 3),)),
