@@ -369,9 +369,10 @@ def _record_versions(ctx, args, results, raw_outs):
         return
     ids = {id(x) for x in saved if x is not None}
     versions = []
-    # an array passed to apply as it is (a scalar operand's 0-d array, a mask) is a constant
-    # argument, not a value the forward computed
-    roles = {id(a): ("const",) for a in args if isinstance(a, np.ndarray) and id(a) in ids}
+    # a float array passed to apply as it is (a scalar operand's 0-d array) is a constant
+    # argument, not a value the forward computed (other arrays are left as they are)
+    roles = {id(a): ("const",) for a in args
+             if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and id(a) in ids}
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and (id(a._data) in ids or id(a) in ids):
             versions.append((a._vc, a._vc[0], f"input {i} of {ctx.name()}"))
