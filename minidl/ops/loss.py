@@ -302,8 +302,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 # ------------------------------------------------------------------------- KL
 class KLDiv(Kernel):
-    """loss = t (log t - x) (0 where t = 0), or with log targets exp(t) (t - x);
-    dx = -t (-exp(t)),  dt = log t + 1 - x  (exp(t) (t - x + 1))."""
+    """loss = xlogy(t, t) - t x (torch's composite: 0 where t = 0, nan where t < 0), or with
+    log targets exp(t) (t - x);  dx = -t (-exp(t)),  dt = log t + 1 - x, nan where t <= 0
+    as torch's derivative of xlogy(t, t) (exp(t) (t - x + 1))."""
 
     @staticmethod
     def forward(ctx, x, t, reduction, log_target):
@@ -311,11 +312,9 @@ class KLDiv(Kernel):
             loss = np.exp(t) * (t - x)
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
-                logt = np.where(t > 0, np.log(np.where(t > 0, t, 1)), 0)
-            loss = np.where(t > 0, t * logt, 0) - t * x
+                loss = np.where(t == 0, 0, t * np.log(t)) - t * x
         ctx.save_for_backward(x, t)
-        ctx.reduction, ctx.log_target = reduction, log_target
-        ctx.shapes = (x.shape, t.shape)
+        ctx.log_target = log_target
         shape = np.broadcast_shapes(x.shape, t.shape)
         if reduction == "batchmean":
             n = shape[0] if len(shape) else 1
@@ -337,8 +336,8 @@ class KLDiv(Kernel):
             if ctx.log_target:
                 d = et * (t - x + 1.0)
             else:
-                with np.errstate(divide="ignore"):
-                    d = np.where(t > 0, np.log(np.where(t > 0, t, 1)) + 1.0 - x, 0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    d = np.where(t == 0, np.nan, np.log(t) + 1.0 - x)
             dt = unbroadcast(d * scale, t.shape)
         return dx, dt
 

@@ -49,10 +49,11 @@ class Normalize(Kernel):
         ctx.shape = x.shape
         if view is not None:
             x = x.reshape(view)
-        if stats is None:
-            mean = x.mean(axis=axes, keepdims=True)
+        if stats is None:  # an empty x has mean and variance 0, not 0 / 0
+            n = max(_count(x.shape, axes), 1)
+            mean = x.sum(axis=axes, keepdims=True) / n
             xhat = x - mean
-            var = _sum_of_products(xhat, xhat, axes) / _count(x.shape, axes)
+            var = _sum_of_products(xhat, xhat, axes) / n
         else:
             mean, var = stats
             xhat = x - mean
@@ -75,7 +76,7 @@ class Normalize(Kernel):
         lead = xhat.ndim - len(wshape)
         waxes = tuple(i for i in range(xhat.ndim) if i < lead or wshape[i - lead] == 1)
         w = weight.reshape(wshape) if weight is not None else None
-        M = _count(xhat.shape, axes)
+        M = max(_count(xhat.shape, axes), 1)
         dx = dw = db = None
         if set(axes) <= set(waxes):  # w constant over the statistics (batch / instance norm)
             sg = g.sum(axis=axes, keepdims=True)
@@ -227,14 +228,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     view = (input.shape[0], C, input.numel() // max(input.shape[0] * C, 1))
     axes, wshape = (0, 2), (C, 1)
     if training:
-        per_channel = input.numel() // max(C, 1)
-        if per_channel <= 1:
+        per_channel = view[0] * view[2]
+        if per_channel == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape!r}")
         y, mean, var = Normalize.apply(input, weight, bias, axes=axes, wshape=wshape, eps=eps,
                                        view=view)
-        _update_running(running_mean, mean._data, momentum)
-        _update_running(running_var, var._data * (per_channel / (per_channel - 1)), momentum)
+        if per_channel:  # an empty batch leaves the running statistics as they are (torch)
+            _update_running(running_mean, mean._data, momentum)
+            _update_running(running_var, var._data * (per_channel / (per_channel - 1)), momentum)
         return y
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean must be defined in evaluation mode" if running_mean

@@ -182,11 +182,10 @@ class PReLU(Kernel):
 
 
 def _channel_slope(a, ndim):
-    """PReLU's slope shaped to broadcast along the channel dim (dim 1, or 0 for 1-D x)."""
-    shape = [1] * ndim
-    if a.size > 1:
-        shape[1 if ndim >= 2 else 0] = a.size
-    return a.reshape(shape) if ndim else a.reshape(())
+    """PReLU's slope shaped to broadcast along the channel dim (dim 1)."""
+    if a.size == 1:
+        return a.reshape((1,) * ndim)
+    return a.reshape((1, a.size) + (1,) * (ndim - 2))
 
 
 def prelu(input, weight):
@@ -194,7 +193,10 @@ def prelu(input, weight):
     check_tensor(input, "prelu")
     check_tensor(weight, "prelu", "weight")
     n = weight.numel()
-    channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim else 1)
+    if input.ndim == 0 and n != 1:
+        raise RuntimeError(f"prelu(): Not allow zero-dim input tensor with {n} weights (a 0-d "
+                           f"input takes one shared weight).")
+    channels = input.shape[1] if input.ndim >= 2 else 1  # torch: a 1-D input has one channel
     if n != 1 and n != channels:
         raise RuntimeError(f"prelu(): mismatch of parameter numbers and input channel size. Found "
                            f"parameter numbers = {n} and channel size = {channels} (input of "

@@ -38,7 +38,11 @@ def _memory_format(fmt):
 
 
 def _tensor(t, leaves):
-    """A minidl tensor with t's values, dtype, shape and strides; grad leaves are recorded."""
+    """A minidl tensor with t's values, dtype, shape and strides; grad leaves are recorded
+    (once: a tensor passed twice, e.g. as both input and target, stays one tensor)."""
+    for seen, m in leaves:
+        if seen is t:
+            return m
     if t.layout != torch.strided or t.is_quantized:
         raise Unsupported(f"layout {t.layout}")
     if t.dim() > 64:

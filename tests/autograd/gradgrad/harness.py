@@ -70,7 +70,8 @@ def second_derivatives(lib, case, seed=0):
         return [], firsts
     loss2 = sum((g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum() for g in used)
     seconds = lib.autograd.grad(loss2, leaves + vs, allow_unused=True)
-    arrays = [None if s is None else np.asarray(s.detach().numpy()) for s in seconds]
+    # force: torch returns a ZeroTensor where a derivative is structurally zero (sign, ...)
+    arrays = [None if s is None else np.asarray(s.detach().numpy(force=True)) for s in seconds]
     return arrays, firsts
 
 
