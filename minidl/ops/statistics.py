@@ -11,10 +11,11 @@ from ..tensor import Tensor
 from ._operands import dtype_name
 from ._shape_args import as_int
 from ._util import check_tensor, normalize_dim
-from .arithmetic import div
-from .binary import lerp
+from .arithmetic import div, mul, sub
+from .binary import lerp, where
 from .compare import isnan, logical_not
 from .gather import gather
+from .permute import movedim
 from .reduce import nansum, sum
 from .sort import sort
 from .view import reshape, squeeze, unsqueeze
@@ -75,7 +76,8 @@ def _quantile(fn, input, q, dim, keepdim, interpolation, ignore_nan):
     count = a.shape[-1] - nans if ignore_nan else np.full_like(nans, a.shape[-1])
     dt = input._data.dtype  # torch computes ranks and weights in the input's dtype
     ranks = qs.astype(dt) * (count - 1).astype(dt)  # (..., len(q))
-    ranks = np.where((count == 0) | ((nans > 0) & (not ignore_nan)), last, ranks)
+    pinned = (count == 0) | ((nans > 0) & (not ignore_nan))  # the result is the NaN at the end
+    ranks = np.where(pinned, last, ranks)
     if interpolation == "lower":
         ranks = np.floor(ranks)
     elif interpolation == "higher":
@@ -87,14 +89,23 @@ def _quantile(fn, input, q, dim, keepdim, interpolation, ignore_nan):
     hi = gather(values, d, Tensor(np.moveaxis(above, -1, d)))
     if interpolation == "midpoint":
         out = lerp(lo, hi, 0.5)
+    elif interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
+        out = lerp(lo, hi, _linear_weight(q, count, below, pinned, d))
     else:
-        weight = np.moveaxis(ranks - below, -1, d).astype(dt)
-        out = lerp(lo, hi, Tensor(weight))
+        out = lerp(lo, hi, Tensor(np.moveaxis(ranks - below, -1, d).astype(dt)))
     out = unsqueeze(out, 0).transpose(0, d + 1).squeeze(d + 1)  # q's dim first
-    if keepdim:
+    if keepdim and input.ndim:  # a 0-d input has no dim to keep
         out = unsqueeze(out, d + 1) if dim is not None else reshape(
             out, (len(qs),) + (1,) * input.ndim)
     return squeeze(out, 0) if scalar_q else out
+
+
+def _linear_weight(q, count, below, pinned, d):
+    """The linear interpolation weight q (n - 1) - floor(q (n - 1)) (0 where the rank is
+    pinned) computed from the tensor ``q``: torch's quantile is differentiable in q too."""
+    dt = q._data.dtype
+    rank = mul(reshape(q, (-1,)), Tensor((count - 1).astype(dt)))
+    return movedim(where(Tensor(pinned), 0.0, sub(rank, Tensor(below.astype(dt)))), -1, d)
 
 
 def _quantile_out(fn, out, *args):

@@ -109,6 +109,11 @@ EXTREMA = [
     Case("quantile linear", lambda lib, x: lib.quantile(x, 0.3, dim=1) ** 2, (distinct(2, 4),)),
     Case("quantile midpoint all",
          lambda lib, x: lib.quantile(x, 0.5, interpolation="midpoint") ** 2, (distinct(2, 3),)),
+    Case("quantile tensor q (differentiable in q)",
+         lambda lib, x, q: lib.quantile(x, q, dim=0, keepdim=True) ** 2,
+         (distinct(3, 2), np.array([0.3, 0.8]))),
+    Case("nanquantile tensor q lower", lambda lib, x, q: lib.nanquantile(
+        x, q, dim=1, interpolation="lower") ** 2, (distinct(2, 4), np.array([0.4]))),
     # the gradient of sort is a PutAlong; differentiating it again records PutAlong's backward
     Case("sort's gradient (third order)",
          lambda lib, x, w: lib.autograd.grad((lib.sort(x * x, 1).values * w).sum(), x,
