@@ -14,7 +14,6 @@ from ._operands import dtype_name
 from ._util import check_tensor
 from .arithmetic import mul, sub
 from .binary import clamp_min
-from .compare import ne
 from .expand import broadcast_tensors
 from .join import cat
 from .linalg import matmul
@@ -92,7 +91,4 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
                         and (x1.shape[-2] > 25 or x2.shape[-2] > 25))
     if by_mm:
         return _euclidean_by_mm(x1, x2)
-    d = sub(unsqueeze(x1, -2), unsqueeze(x2, -3))
-    if p == 0:
-        return _sum(ne(d, 0), -1).to(x1.dtype)
-    return norm(d, p, -1)
+    return norm(sub(unsqueeze(x1, -2), unsqueeze(x2, -3)), p, -1)  # p = 0: a zero gradient
