@@ -79,8 +79,9 @@ CASES = [
     Case("take", lambda lib, x: lib.take(x, lib.tensor(idx(4, 1, 4, 0).reshape(2, 2))),
          (r(2, 3),)),
     # scatter / scatter_add / index_fill (index_put at gathered positions)
-    Case("scatter_src", lambda lib, x, s: lib.scatter(x, 1, lib.tensor(idx(2, 0, 1, 2).reshape(2, 2)),
-                                                      s), (r(2, 3), r(2, 2))),
+    Case("scatter_src",
+         lambda lib, x, s: lib.scatter(x, 1, lib.tensor(idx(2, 0, 1, 2).reshape(2, 2)), s),
+         (r(2, 3), r(2, 2))),
     Case("scatter_value", lambda lib, x: x.scatter(0, lib.tensor(idx(1, 0).reshape(1, 2)), 2.5),
          (r(2, 3),)),
     Case("scatter_add_repeats",
@@ -197,3 +198,13 @@ def test_embedding_scale_grad_by_freq_second_derivative():
     gw, = minidl.autograd.grad((f(w) * v).sum(), w, create_graph=True)
     dv, = minidl.autograd.grad(gw.sum(), v)
     np.testing.assert_allclose(dv.numpy(), np.array([[0.5], [1], [0.5], [0]]) * np.ones((1, 3)))
+
+
+def test_scatter_src_larger_than_index_second_derivative():
+    """Only the part of ``src`` that ``index`` covers is read; torch's double backward fails
+    on this shape (ScatterBackward0 returns the index's shape for src), so finite
+    differences are the reference here."""
+    x = minidl.tensor(r(2, 3), requires_grad=True)
+    s = minidl.tensor(r(3, 3), requires_grad=True)
+    i = minidl.tensor(idx(2, 0, 1, 2).reshape(2, 2))
+    assert minidl.autograd.gradgradcheck(lambda x, s: minidl.scatter(x, 1, i, s), (x, s))
