@@ -233,8 +233,8 @@ def tensordot(a, b, dims=2):
         raise RuntimeError("both dimension lists should have same length")
     da = [d % a.ndim for d in da]
     db = [d % b.ndim for d in db]
-    for x, y in zip(da, db):
-        if a.shape[x] != b.shape[y]:
+    for x, y in zip(da, db):  # a size-1 dim broadcasts (the other side is summed, as torch)
+        if a.shape[x] != b.shape[y] and 1 not in (a.shape[x], b.shape[y]):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in "
                                f"dim {y}")

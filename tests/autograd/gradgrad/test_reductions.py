@@ -168,6 +168,8 @@ PRODUCTS_OF_OPERANDS = [
          (normal(2, 3, 2), normal(3, 2, 2))),
     Case("tensordot lists", lambda lib, a, b: lib.tensordot(a, b, ([0], [1])) ** 2,
          (normal(2, 3), normal(3, 2))),
+    Case("tensordot size-1 contracted dim", lambda lib, a, b: lib.tensordot(a, b, ([0, 1], [2, 0])),
+         (normal(1, 2, 2), normal(2, 1, 3))),
     Case("trace", lambda lib, x: lib.trace(x * x), (normal(3, 3),)),
     Case("cross", lambda lib, a, b: lib.cross(a, b, dim=1), (normal(2, 3), normal(2, 3))),
     Case("kron", lambda lib, a, b: lib.kron(a, b), (normal(2, 2), normal(2, 1))),
