@@ -10,6 +10,7 @@ from ..autograd import Kernel
 from ..tensor import Tensor
 from ._loss_reduction import grad_scale, reduce_loss, resolve_reduction
 from ._util import check_tensor, promote
+from .indexing import put_at
 
 __all__ = []  # torch's top-level loss functions take integer reduction codes: F only
 
@@ -249,10 +250,11 @@ class NLLLoss(Kernel):
 
     @staticmethod
     def backward(ctx, g):
-        R, C = ctx.shape
+        R = ctx.shape[0]
         scale = grad_scale(g.reshape(-1), ctx.reduction, (R,), ctx.denom)
-        picked = ctx.safe[:, None] == np.arange(C)  # the one-hot target rows
-        return (-ctx.wy * scale)[:, None] * picked, None, None
+        dx = put_at(np.zeros(ctx.shape, g.dtype), (None, (np.arange(R), ctx.safe)),
+                    -ctx.wy * scale, False)
+        return dx, None, None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

@@ -17,6 +17,13 @@ from .activation import softplus_array
 __all__ = []  # torch's top-level loss functions take integer reduction codes: F only
 
 
+def _computed(ctx, name, x, recompute):
+    """A value the forward computed from the inputs: kept as ``ctx.<name>`` for the array
+    backward; recomputed from the traced inputs in a recorded one (create_graph), where the
+    kept array would be a constant."""
+    return getattr(ctx, name) if isinstance(x, np.ndarray) else recompute()
+
+
 # ---------------------------------------------------------- pointwise losses
 class _PointwiseLoss(Kernel):
     """loss = w * f(x - t) (broadcast) reduced; dx = w f'(d) * g, dt = -dx, dw = f(d) * g.
@@ -25,7 +32,8 @@ class _PointwiseLoss(Kernel):
 
     @staticmethod
     def forward(ctx, x, t, w, reduction, weighted_mean, **attrs):
-        loss = ctx._fn.f(x - t, **attrs)
+        ctx.d = x - t
+        loss = ctx._fn.f(ctx.d, **attrs)
         denom = None
         if w is not None:
             loss = loss * w
@@ -37,7 +45,7 @@ class _PointwiseLoss(Kernel):
     @staticmethod
     def backward(ctx, g):
         x, t, w = ctx.saved_tensors
-        d = x - t
+        d = _computed(ctx, "d", x, lambda: x - t)
         denom = w.sum() if ctx.weighted_mean else None
         scale = grad_scale(g, ctx.reduction, d.shape, denom)
         dd = ctx._fn.df(d, **ctx.attrs) * scale
@@ -247,7 +255,8 @@ class BCEWithLogits(Kernel):
 
     @staticmethod
     def forward(ctx, x, t, w, pw, reduction):
-        loss = _bce_logits(x, t, pw, softplus_array(-x))  # softplus(-x) = log(1 + exp(-x))
+        ctx.sp_neg = softplus_array(-x)  # softplus(-x) = log(1 + exp(-x))
+        loss = _bce_logits(x, t, pw, ctx.sp_neg)
         if w is not None:
             loss = loss * w
         ctx.save_for_backward(x, t, w, pw)
@@ -259,7 +268,7 @@ class BCEWithLogits(Kernel):
         x, t, w, pw = ctx.saved_tensors
         scale = grad_scale(g, ctx.reduction, x.shape)
         ws = scale * w if w is not None else scale
-        sp_neg = softplus_array(-x)
+        sp_neg = _computed(ctx, "sp_neg", x, lambda: softplus_array(-x))
         s = np.exp(-sp_neg)  # sigmoid(x)
         p = pw if pw is not None else 1.0
         dx = dt = dw = dpw = None
