@@ -85,15 +85,17 @@ TRAINING_CASES = {
     ("autograd.grad", "grad_outputs"): [Differs("torch.tensor(2.0)")],
     ("autograd.grad", "retain_graph"): [Custom(lambda torch: _retains(torch, "grad"),
                                                "a second backward through the graph works")],
-    ("autograd.grad", "create_graph"): [Refused("True", NotImplementedError, "create_graph")],
+    ("autograd.grad", "create_graph"): [Custom(lambda torch: _second_derivative(torch, "grad"),
+                                               "the gradient is recorded: d2(x^3)/dx2 = 6x")],
     ("autograd.backward", "grad_tensors"): [Differs("torch.tensor(2.0)")],
     ("Tensor.backward", "gradient"): [Differs("torch.tensor(2.0)")],
     **each("autograd.backward Tensor.backward", "retain_graph",
            Custom(lambda torch: _retains(torch, "backward"), "a second backward works")),
     **each("autograd.backward Tensor.backward", "create_graph",
-           Refused("True", NotImplementedError, "create_graph")),
+           Custom(lambda torch: _second_derivative(torch, "backward"),
+                  ".grad is recorded: d2(x^3)/dx2 = 6x")),
     **each("autograd.backward Tensor.backward", "inputs",
-           Refused("[w]", NotImplementedError, "inputs")),
+           Custom(lambda torch: _backward_inputs(torch), "only the given tensors accumulate")),
     ("autograd.gradcheck", "eps"): [Differs("0.5", base=_LENIENT)],
     ("autograd.gradcheck", "atol"): [Differs("0.0", base=_LENIENT + ", rtol=0.0, eps=1e-3")],
     ("autograd.gradcheck", "rtol"): [Differs("0.0", base=_LENIENT + ", atol=0.0, eps=1e-3")],
@@ -113,8 +115,31 @@ TRAINING_CASES = {
        for kw in ("check_batched_grad", "check_batched_forward_grad", "check_forward_ad")},
     ("autograd.gradcheck", "check_backward_ad"): [
         Refused("False", ValueError, "check_backward_ad")],
-    **{("autograd.gradgradcheck", kw): [Refused("None", NotImplementedError, "create_graph")]
-       for kw in ("func", "inputs", "kwargs")},
+    ("autograd.gradgradcheck", "grad_outputs"): [
+        Custom(lambda torch: _gradgrad_outputs(torch), "the given cotangents are used")],
+    ("autograd.gradgradcheck", "eps"): [Differs("0.5", base=_LENIENT)],
+    ("autograd.gradgradcheck", "raise_exception"): [
+        Custom(lambda torch: _gradcheck_raises(torch, "gradgradcheck"),
+               "False returns False instead of raising")],
+    ("autograd.gradgradcheck", "atol"): [
+        Differs("0.0", base=_LENIENT + ", rtol=0.0, eps=1e-3")],
+    ("autograd.gradgradcheck", "rtol"): [
+        Differs("0.0", base=_LENIENT + ", atol=0.0, eps=1e-3")],
+    ("autograd.gradgradcheck", "gen_non_contig_grad_outputs"): [
+        NoOp("True", "non-contiguous generated cotangents: the same verdict")],
+    ("autograd.gradgradcheck", "nondet_tol"): [
+        Custom(lambda torch: _gradgrad_nondet(torch), "the tolerance between two backwards")],
+    ("autograd.gradgradcheck", "check_undefined_grad"): [
+        Custom(lambda torch: _gradgrad_undefined(torch), "zero output grads, zero input grads")],
+    ("autograd.gradgradcheck", "check_grad_dtypes"): [
+        Custom(lambda torch: _gradgrad_dtypes(torch), "a second derivative in the wrong dtype")],
+    ("autograd.gradgradcheck", "fast_mode"): [
+        Custom(lambda torch: _gradgrad_fast(torch),
+               "v^T J u finds a wrong second derivative and passes a right one")],
+    **{("autograd.gradgradcheck", kw): [Refused("True", NotImplementedError, kw)]
+       for kw in ("check_batched_grad", "check_fwd_over_rev", "masked")},
+    ("autograd.gradgradcheck", "check_rev_over_rev"): [
+        Refused("False", ValueError, "check_rev_over_rev")],
     # ------------------------------------------------------------------------- data
     ("data.DataLoader", "generator"): [Seeded(base="ds, 3, True")],
     ("data.DataLoader", "batch_size"): [Differs("2")],
@@ -205,8 +230,94 @@ def _x(torch):
     return torch.randn(3, dtype=torch.float64, requires_grad=True)
 
 
-def _gradcheck_raises(torch):
-    x, gc = _x(torch), torch.autograd.gradcheck
+def _second_derivative(torch, how):
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y = (x ** 3).sum()
+    if how == "grad":
+        g, = torch.autograd.grad(y, x, create_graph=True)
+    else:
+        y.backward(create_graph=True)
+        g, x.grad = x.grad, None
+    assert g.requires_grad
+    h, = torch.autograd.grad(g.sum(), x)
+    assert h.tolist() == [6.0, 12.0], h
+
+
+def _backward_inputs(torch):
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    w = torch.tensor([3.0, 4.0], requires_grad=True)
+    (x * w).sum().backward(inputs=[w])
+    assert x.grad is None and w.grad.tolist() == [1.0, 2.0]
+
+
+def _wrong_second(torch):
+    """x^2 with the right first derivative 2x but a constant (detached) one inside."""
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return g * 2 * a.detach()
+    return Square.apply
+
+
+def _gradgrad_outputs(torch):
+    x, ggc = _x(torch), torch.autograd.gradgradcheck
+    v = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    assert ggc(lambda a: a.sin() * a, (x,), grad_outputs=(v,))
+    try:
+        ggc(lambda a: a.sin() * a, (x,), grad_outputs=(torch.ones(2, dtype=torch.float64),))
+    except RuntimeError:
+        return
+    raise AssertionError("a cotangent of the wrong shape should be refused")
+
+
+def _twice(torch, inner_backward):
+    """2x whose backward is itself a custom 2x with ``inner_backward``: the second
+    derivative runs ``inner_backward``."""
+    inner = _function(torch, inner_backward)
+    return _function(torch, lambda g: inner(g))
+
+
+def _gradgrad_nondet(torch):
+    calls = []
+
+    def jittery(g):
+        calls.append(1)
+        return g * (2 + len(calls) * 1e-9)
+    f, x, ggc = _twice(torch, jittery), _x(torch), torch.autograd.gradgradcheck
+    assert not ggc(f, (x,), raise_exception=False, check_undefined_grad=False)
+    assert ggc(f, (x,), nondet_tol=1e-6, check_undefined_grad=False)
+
+
+def _gradgrad_undefined(torch):
+    f = _twice(torch, lambda g: g * 2 + 1e-12)  # a second derivative even where the grad is 0
+    x, ggc = _x(torch), torch.autograd.gradgradcheck
+    assert not ggc(f, (x,), raise_exception=False)
+    assert ggc(f, (x,), check_undefined_grad=False)
+
+
+def _gradgrad_dtypes(torch):
+    """Gradients of the recorded backward are cast to their inputs' dtypes, so the check
+    passes with check_grad_dtypes=True, in minidl and in torch alike."""
+    import torch as real
+    for lib in (torch, real):
+        assert lib.autograd.gradgradcheck(lambda a: a.sin() * a, (_x(lib),),
+                                          check_grad_dtypes=True)
+
+
+def _gradgrad_fast(torch):
+    x, ggc = _x(torch), torch.autograd.gradgradcheck
+    assert not ggc(_wrong_second(torch), (x,), fast_mode=True, raise_exception=False)
+    assert ggc(lambda a: a.tanh() * a, (x,), fast_mode=True)
+
+
+def _gradcheck_raises(torch, name="gradcheck"):
+    x, gc = _x(torch), getattr(torch.autograd, name)
     assert gc(lambda a: a.exp(), (x,), eps=0.5, raise_exception=False) is False
     try:
         gc(lambda a: a.exp(), (x,), eps=0.5)
