@@ -31,7 +31,8 @@ class Case:
     fn: object                      # fn(lib, *tensors) -> Tensor or tuple of Tensors
     inputs: tuple                   # float64 arrays (differentiable) or other values
     no_grad: tuple = ()             # positions of array inputs that do not require grad
-    gradgradcheck: bool = True      # False only for a case too large for finite differences
+    gradgradcheck: bool = True      # False only where finite differences do not apply (a
+    #                                 case too large, or ties a nudge would break)
     kwargs: dict = field(default_factory=dict)   # passed to gradgradcheck (eps, atol, ...)
 
     def __repr__(self):
