@@ -107,6 +107,13 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     xs = _prepare(xs, create_graph)
     vs = _check_v(v, xs, "input", "jvp")
     outs, single_out = _outputs(func, xs, "jvp")
+    out = _double_backward(outs, xs, vs, create_graph, strict)
+    return _finish(outs, single_out, create_graph), _finish(out, single_out, create_graph)
+
+
+def _double_backward(outs, xs, vs, create_graph, strict):
+    """J v of outs(xs) without forward mode: with dummy cotangents u that require grad,
+    J^T u = grad(outs, xs, u) is linear in u, and its gradient w.r.t. u along v is J v."""
     us = tuple(_fn.Tensor(np.zeros(o.shape, o._data.dtype), requires_grad=True) for o in outs)
     with enable_grad():
         back = _grads(outs, xs, us, True, strict, "the inputs")
@@ -114,9 +121,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         found = (_grad([b for b, _ in pairs], us, [w for _, w in pairs], retain_graph=True,
                        create_graph=create_graph, allow_unused=True)
                  if pairs else [None] * len(us))
-    out = tuple(_fn.Tensor(np.zeros(o.shape, o._data.dtype)) if g is None else g
-                for g, o in zip(found, outs))
-    return _finish(outs, single_out, create_graph), _finish(out, single_out, create_graph)
+    return tuple(_fn.Tensor(np.zeros(o.shape, o._data.dtype)) if g is None else g
+                 for g, o in zip(found, outs))
 
 
 def _rows(out, xs, create_graph, strict, index):
@@ -223,34 +229,38 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return table[0][0] if single_in else table
 
 
+def _strict_gradient(g, strict):
+    if strict:
+        for i, gi in enumerate(g):
+            if not gi.requires_grad and not np.any(gi._data):
+                raise RuntimeError(f"The output of the user-provided function is independent of "
+                                   f"input {i}. This is not allowed in strict mode.")
+
+
+def _gradient(func, inputs, v, create_graph, fn_name):
+    """The prepared inputs, v, func's (scalar) output and its recorded gradient."""
+    xs, single_in = _as_tuple(inputs, "inputs", fn_name)
+    xs = _prepare(xs, create_graph)
+    vs = _check_v(v, xs, "input", fn_name)
+    out = _outputs(_scalar_function(func, fn_name), xs, fn_name)[0][0]
+    with enable_grad():
+        g = _grads((out,), xs, (_fn.Tensor(np.ones((), out._data.dtype)),), True, False,
+                   "the inputs")
+    return xs, single_in, vs, out, g
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H) of a scalar function."""
-    xs, single_in = _as_tuple(inputs, "inputs", "vhp")
-    xs = _prepare(xs, create_graph)
-    vs = _check_v(v, xs, "input", "vhp")
-    out = _outputs(_scalar_function(func, "vhp"), xs, "vhp")[0][0]
+    xs, single_in, vs, out, g = _gradient(func, inputs, v, create_graph, "vhp")
+    _strict_gradient(g, strict)
     with enable_grad():
-        g = _grads((out,), xs, (_fn.Tensor(np.ones((), out._data.dtype)),), True, strict,
-                   "the inputs")
         result = _grads(g, xs, vs, create_graph, strict, "the inputs")
     return _finish((out,), True, create_graph), _finish(result, single_in, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v) of a scalar function, by the double-backward trick."""
-    xs, single_in = _as_tuple(inputs, "inputs", "hvp")
-    xs = _prepare(xs, create_graph)
-    vs = _check_v(v, xs, "input", "hvp")
-    out = _outputs(_scalar_function(func, "hvp"), xs, "hvp")[0][0]
-    with enable_grad():
-        g = _grads((out,), xs, (_fn.Tensor(np.ones((), out._data.dtype)),), True, strict,
-                   "the inputs")
-        us = tuple(_fn.Tensor(np.zeros(x.shape, x._data.dtype), requires_grad=True) for x in xs)
-        back = _grads(g, xs, us, True, strict, "the inputs")
-        pairs = [(b, w) for b, w in zip(back, vs) if b.requires_grad]
-        found = (_grad([b for b, _ in pairs], us, [w for _, w in pairs], retain_graph=True,
-                       create_graph=create_graph, allow_unused=True)
-                 if pairs else [None] * len(us))
-    result = tuple(_fn.Tensor(np.zeros(x.shape, x._data.dtype)) if f is None else f
-                   for f, x in zip(found, xs))
+    xs, single_in, vs, out, g = _gradient(func, inputs, v, create_graph, "hvp")
+    _strict_gradient(g, strict)
+    result = _double_backward(g, xs, vs, create_graph, strict)
     return _finish((out,), True, create_graph), _finish(result, single_in, create_graph)

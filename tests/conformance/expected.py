@@ -6,6 +6,8 @@ several groups with different kinds; one (op, kind) pair may appear only once.
 """
 from pathlib import Path
 
+import pytest
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -33,3 +35,18 @@ def load(path=PATH):
                     raise ValueError(f"{path.name}: {op} {kind} listed twice")
                 expected[op][kind] = group["reason"]
     return expected
+
+
+def check_against_list(entry_id, report, listed):
+    """Fail (pytest) naming every failing kind not listed and every listed kind that passes."""
+    unexpected = sorted(report.failing - set(listed))
+    stale = sorted(set(listed) - report.failing)
+    lines = [f"{entry_id} (called as {report.how}):"]
+    for kind in unexpected:
+        lines.append(f"  {kind} fails (not in expected_failures.toml):")
+        lines += [f"    {message}" for message in report.messages[kind]]
+    for kind in stale:
+        lines.append(f"  {kind} now passes: remove it from expected_failures.toml "
+                     f"({listed[kind]!r})")
+    if unexpected or stale:
+        pytest.fail("\n".join(lines), pytrace=False)

@@ -27,14 +27,4 @@ def test_module_matches_torch(info):
         report = run_module(info)
     listed = EXPECTED.get(module_id(info), {})
     RESULTS[module_id(info)] = (report, listed)
-    unexpected = sorted(report.failing - set(listed))
-    stale = sorted(set(listed) - report.failing)
-    lines = [f"{module_id(info)} (as {report.how}):"]
-    for kind in unexpected:
-        lines.append(f"  {kind} fails (not in expected_failures.toml):")
-        lines += [f"    {message}" for message in report.messages[kind]]
-    for kind in stale:
-        lines.append(f"  {kind} now passes: remove it from expected_failures.toml "
-                     f"({listed[kind]!r})")
-    if unexpected or stale:
-        pytest.fail("\n".join(lines), pytrace=False)
+    expected_file.check_against_list(module_id(info), report, listed)

@@ -35,14 +35,4 @@ def test_op_matches_torch(op):
         report = run_op(op)
     listed = EXPECTED.get(op_id(op), {})
     RESULTS[op_id(op)] = (report, listed)
-    unexpected = sorted(report.failing - set(listed))
-    stale = sorted(set(listed) - report.failing)
-    lines = [f"{op_id(op)} (called as {report.how}):"]
-    for kind in unexpected:
-        lines.append(f"  {kind} fails (not in expected_failures.toml):")
-        lines += [f"    {message}" for message in report.messages[kind]]
-    for kind in stale:
-        lines.append(f"  {kind} now passes: remove it from expected_failures.toml "
-                     f"({listed[kind]!r})")
-    if unexpected or stale:
-        pytest.fail("\n".join(lines), pytrace=False)
+    expected_file.check_against_list(op_id(op), report, listed)
