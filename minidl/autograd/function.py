@@ -162,12 +162,13 @@ class BackwardNode(Node):
     def _check_versions(self):
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
-        for counter, version, what in self._versions:
+        for counter, version, (kind, i) in self._versions:
             if counter[0] != version:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: {what} is at version {counter[0]}; expected version "
-                    f"{version} instead. Hint: clone the tensor before modifying it in place.")
+                    f"an inplace operation: {kind} {i} of {self.name()} is at version "
+                    f"{counter[0]}; expected version {version} instead. Hint: clone the tensor "
+                    f"before modifying it in place.")
 
     def run(self, grads, accumulate=True):
         """The array path: NumPy gradients in, NumPy gradients out, nothing recorded."""
@@ -375,11 +376,11 @@ def _record_versions(ctx, args, results, raw_outs):
              if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and id(a) in ids}
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and (id(a._data) in ids or id(a) in ids):
-            versions.append((a._vc, a._vc[0], f"input {i} of {ctx.name()}"))
+            versions.append((a._vc, a._vc[0], ("input", i)))
             roles[id(a._data)] = ("in", a)
     for i, (r, o) in enumerate(zip(results, raw_outs)):
         if id(r._data) in ids or id(o) in ids:
-            versions.append((r._vc, r._vc[0], f"output {i} of {ctx.name()}"))
+            versions.append((r._vc, r._vc[0], ("output", i)))
             roles[id(r._data)] = roles[id(o)] = ("out", i)
     ctx._versions = versions
     if roles and ctx._fn._arrays:
