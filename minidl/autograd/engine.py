@@ -54,7 +54,7 @@ def _as_roots(tensors, grad_tensors, fn_name, create_graph):
             if create_graph:
                 g = (g if isinstance(g, T) else T(np.asarray(g)))
                 if g._data.dtype != t._data.dtype:
-                    g = g.to(_fn.Tensor(t._data[:0]).dtype)
+                    g = g.to(t.dtype)
             else:
                 g = g._data if isinstance(g, T) else np.asarray(g)
                 g = g.astype(t._data.dtype, copy=False)

@@ -26,6 +26,7 @@ import weakref
 
 import numpy as np
 
+from ..backend import as_dtype
 from .grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Function", "Kernel", "Node", "AccumulateGrad", "RemovableHandle"]
@@ -110,10 +111,7 @@ class AccumulateGrad(Node):
         t = self.variable
         if g is None:
             return ()
-        for hook in list(t._hooks or ()):
-            out = hook(g)
-            if out is not None:
-                g = out
+        g = _apply_tensor_hooks(t._hooks, g, recorded=True)
         if g.shape != t.shape:
             raise RuntimeError(f"gradient of shape {g.shape} does not match the leaf tensor of "
                                f"shape {t.shape}")
@@ -121,11 +119,13 @@ class AccumulateGrad(Node):
         return ()
 
 
-def _apply_tensor_hooks(hooks, g):
+def _apply_tensor_hooks(hooks, g, recorded=False):
+    """Run tensor hooks on gradient ``g``: an array (wrapped for the hook), or a recorded
+    Tensor that the hooks see and may replace as it is."""
     for hook in list(hooks or ()):
-        out = hook(Tensor(g))
+        out = hook(g if recorded else Tensor(g))
         if out is not None:
-            g = out._data
+            g = out if recorded else out._data
     return g
 
 
@@ -170,27 +170,37 @@ class BackwardNode(Node):
                     f"{counter[0]}; expected version {version} instead. Hint: clone the tensor "
                     f"before modifying it in place.")
 
-    def run(self, grads, accumulate=True):
-        """The array path: NumPy gradients in, NumPy gradients out, nothing recorded."""
+    def _incoming(self, grads, recorded):
+        """The gradients arriving at this node after its pre-hooks, with retained ``.grad``
+        filled and missing ones materialised as zeros; None when none arrived. ``recorded``:
+        they are Tensors of a create_graph backward, else arrays."""
         self._check_versions()
         hooks = self.__dict__.get("_pre_hooks")
         retained = self.__dict__.get("_retained")
         grads = list(grads)
-        for i in range(self.n_outputs):
-            if grads[i] is None:
+        for i, g in enumerate(grads):
+            if g is None:
                 continue
             if hooks and hooks.get(i):
-                grads[i] = _apply_tensor_hooks(hooks[i], grads[i])
-            if retained and i in retained:
-                t = retained[i]()
-                if t is not None:
-                    t.grad = (Tensor(grads[i].copy()) if t.grad is None
-                              else Tensor(t.grad._data + grads[i]))
+                grads[i] = g = _apply_tensor_hooks(hooks[i], g, recorded)
+            t = retained[i]() if retained and i in retained else None
+            if t is not None:
+                if recorded:
+                    t.grad = g if t.grad is None else t.grad + g
+                else:
+                    t.grad = Tensor(g.copy()) if t.grad is None else Tensor(t.grad._data + g)
         if all(g is None for g in grads):
-            return [None] * len(self.next_edges)
+            return None
         if self._materialize:
-            grads = [np.zeros(shape, dtype) if g is None else g
-                     for g, (shape, dtype) in zip(grads, self._out_meta)]
+            grads = [(Tensor(np.zeros(shape, dtype)) if recorded else np.zeros(shape, dtype))
+                     if g is None else g for g, (shape, dtype) in zip(grads, self._out_meta)]
+        return grads
+
+    def run(self, grads, accumulate=True):
+        """The array path: NumPy gradients in, NumPy gradients out, nothing recorded."""
+        grads = self._incoming(grads, recorded=False)
+        if grads is None:
+            return [None] * len(self.next_edges)
         fn = self._fn
         if fn._arrays:
             result = fn.backward(self, *grads)
@@ -206,26 +216,9 @@ class BackwardNode(Node):
     def run_graph(self, grads):
         """The recorded path (``create_graph``): Tensor gradients in, differentiable Tensor
         gradients out, with grad mode on so that every op of the backward is recorded."""
-        self._check_versions()
-        hooks = self.__dict__.get("_pre_hooks")
-        retained = self.__dict__.get("_retained")
-        grads = list(grads)
-        for i in range(self.n_outputs):
-            if grads[i] is None:
-                continue
-            for hook in list((hooks or {}).get(i, ())):
-                out = hook(grads[i])
-                if out is not None:
-                    grads[i] = out
-            if retained and i in retained:
-                t = retained[i]()
-                if t is not None:
-                    t.grad = grads[i] if t.grad is None else t.grad + grads[i]
-        if all(g is None for g in grads):
+        grads = self._incoming(grads, recorded=True)
+        if grads is None:
             return [None] * len(self.next_edges)
-        if self._materialize:
-            grads = [Tensor(np.zeros(shape, dtype)) if g is None else g
-                     for g, (shape, dtype) in zip(grads, self._out_meta)]
         fn = self._fn
         if not fn._arrays:
             result = fn.backward(self, *grads)
@@ -388,7 +381,7 @@ def _record_versions(ctx, args, results, raw_outs):
 
 
 def _cast_tensor(g, dtype):
-    return g.to(Tensor(np.empty(0, dtype)).dtype)
+    return g.to(as_dtype(dtype))
 
 
 class Kernel(Function):

@@ -141,10 +141,21 @@ def _check_undefined_grad(outs, xs):
                              "output grads are undefined or zero")
 
 
-def _refuse(**flags):
+def _refuse(fn_name, **flags):
     for name, (value, why) in flags.items():
         if value:
-            raise NotImplementedError(f"gradcheck({name}=True) is not supported: {why}")
+            raise NotImplementedError(f"{fn_name}({name}=True) is not supported: {why}")
+
+
+def _differentiable_inputs(inputs, fn_name):
+    """The inputs as a tuple and the positions of those that require grad (at least one)."""
+    T = _fn.Tensor
+    inputs = (inputs,) if isinstance(inputs, T) else tuple(inputs)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, T) and x.requires_grad]
+    if not diff:
+        raise ValueError(f"{fn_name} expects at least one input tensor to require gradient, "
+                         "but none of them have requires_grad=True.")
+    return inputs, diff
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -153,19 +164,14 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
               check_forward_ad=False, check_backward_ad=True, fast_mode=False):
     """True when the analytical and numerical Jacobians of ``func`` at ``inputs`` agree
     (see the module docstring); else GradcheckError, or False with ``raise_exception=False``."""
-    _refuse(check_batched_grad=(check_batched_grad, "minidl has no vmap"),
+    _refuse("gradcheck", check_batched_grad=(check_batched_grad, "minidl has no vmap"),
             check_batched_forward_grad=(check_batched_forward_grad, "minidl has no vmap"),
             check_forward_ad=(check_forward_ad, "minidl has no forward-mode AD"))
     if not check_backward_ad:
         raise ValueError("gradcheck(check_backward_ad=False): expected at least one of "
                          "check_forward_ad or check_backward_ad to be True, and minidl has no "
                          "forward-mode AD")
-    T = _fn.Tensor
-    inputs = (inputs,) if isinstance(inputs, T) else tuple(inputs)
-    diff = [i for i, x in enumerate(inputs) if isinstance(x, T) and x.requires_grad]
-    if not diff:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
-                         "but none of them have requires_grad=True.")
+    inputs, diff = _differentiable_inputs(inputs, "gradcheck")
     for i in diff:
         if inputs[i].dtype.np != np.float64:
             warnings.warn(f"gradcheck: input {i} is {inputs[i].dtype}, not float64; "
@@ -196,18 +202,15 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     ``grad_outputs`` default to seeded random tensors that require grad (so the check also
     covers the derivative with respect to the incoming gradient)."""
-    _refuse(check_fwd_over_rev=(check_fwd_over_rev, "minidl has no forward-mode AD"),
+    _refuse("gradgradcheck",
+            check_fwd_over_rev=(check_fwd_over_rev, "minidl has no forward-mode AD"),
             masked=(masked, "minidl has no masked tensors"))
     if not check_rev_over_rev:
         raise ValueError("gradgradcheck(check_rev_over_rev=False): expected at least one of "
                          "check_fwd_over_rev or check_rev_over_rev, and minidl has no "
                          "forward-mode AD")
     T = _fn.Tensor
-    inputs = (inputs,) if isinstance(inputs, T) else tuple(inputs)
-    diff = [i for i, x in enumerate(inputs) if isinstance(x, T) and x.requires_grad]
-    if not diff:
-        raise ValueError("gradgradcheck expects at least one input tensor to require "
-                         "gradient, but none of them have requires_grad=True.")
+    inputs, diff = _differentiable_inputs(inputs, "gradgradcheck")
     if grad_outputs is None:
         outs = _outputs(func, inputs)
         rng = np.random.default_rng(0)

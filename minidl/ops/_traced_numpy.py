@@ -249,9 +249,8 @@ FUNCTIONS = {
     np.isnan: _const(np.isnan), np.isinf: _const(np.isinf), np.argsort: _const(np.argsort),
     np.argmax: _const(np.argmax), np.argmin: _const(np.argmin),
     np.broadcast_shapes: _const(np.broadcast_shapes), np.result_type: _const(np.result_type),
-    np.any: _const(np.any), np.all: _const(np.all), np.sign: None,  # ufunc, see below
+    np.any: _const(np.any), np.all: _const(np.all),
 }
-del FUNCTIONS[np.sign]
 
 
 def _unary(name):
