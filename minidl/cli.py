@@ -10,6 +10,10 @@
     minidl summary googlenet --input-size 1 28 28 --small-input --num-classes 10
     minidl run train.py --epochs 3          # a torch script, unchanged, on minidl
 
+Besides the image models, ``train`` runs the tasks registered in ``minidl.train.tasks``
+(language models, word2vec, translation...), each with its own options (``minidl train
+TASK --help``); their checkpoints feed further commands such as ``generate``.
+
 ``train`` holds out a seeded, stratified ``--val-fraction`` of the training data (or uses
 ``--val-data``) for validation: the best epoch by validation accuracy is selected, early
 stopping watches the validation loss, and the test split is evaluated once, with the
@@ -22,7 +26,6 @@ model from the configuration stored in a checkpoint and measures it on the test 
 import argparse
 import os
 import sys
-import time
 
 from .as_torch import run_script
 
@@ -128,7 +131,8 @@ def build_parser():
     e.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
     e.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
 
-    sub.add_parser("models", help="list the models 'train' knows, with their defaults")
+    sub.add_parser("models", help="list the models and tasks 'train' knows, with their "
+                                  "defaults")
 
     r = sub.add_parser("run", help="run a torch / torchvision script unchanged, on minidl",
                        description="Run SCRIPT as __main__ with 'import torch' and 'import "
@@ -156,17 +160,27 @@ def build_parser():
                    help="show layers down to this nesting depth (default: all)")
     m.add_argument("--batch-size", type=_positive_int, default=1,
                    help="count MACs for a batch of this size (default 1: per image)")
+
+    from .train.tasks import COMMANDS, load_providers
+    load_providers()
+    for command in COMMANDS.values():
+        c = sub.add_parser(command.name, help=command.help,
+                           description=command.description or command.help)
+        command.add_arguments(c)
+        if not any(a.dest == "threads" for a in c._actions):
+            c.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
     return p
 
 
-def _default_out(model, data):
-    name = os.path.basename(os.path.normpath(data)) if os.path.isdir(data) else data
-    base = os.path.join("runs", f"{model}-{name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    out, i = base, 1
-    while os.path.exists(out):
-        i += 1
-        out = f"{base}-{i}"
-    return out
+def _train_task(name, argv):
+    """``minidl train NAME ...`` for a registered task: its own options, its own run."""
+    from .train.tasks import TASKS
+    task = TASKS[name]
+    parser = argparse.ArgumentParser(prog=f"minidl train {name}", description=task.description)
+    task.add_arguments(parser)
+    args = parser.parse_args(argv)
+    _use_threads(args)
+    return task.run(args)
 
 
 def _use_threads(args):
@@ -177,6 +191,7 @@ def _use_threads(args):
 
 def _train(args, parser):
     from .train import recipes
+    from .train.tasks import default_out_dir
     _use_threads(args)
     if recipes.find_recipe(args.model) is None:
         parser.error(f"unknown model {args.model!r}; available models: "
@@ -193,7 +208,7 @@ def _train(args, parser):
         optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
         scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience,
         augment=args.augment, val_fraction=args.val_fraction, val_data=args.val_data)
-    out = args.out or _default_out(args.model, config["data"])
+    out = args.out or default_out_dir(args.model, config["data"])
     try:
         augment = recipes.resolve_augment(config["augment"], config["data"])
     except ValueError as e:
@@ -243,7 +258,8 @@ def _eval(args, parser):
 
 def _models():
     from .train import recipes
-    width = max(len(n) for n in recipes.RECIPES)
+    from .train.tasks import TASKS
+    width = max(len(n) for n in [*recipes.RECIPES, *TASKS])
     for name in sorted(recipes.RECIPES):
         r = recipes.RECIPES[name]
         d = {**recipes.COMMON_DEFAULTS, **r.defaults}
@@ -252,6 +268,9 @@ def _models():
         print(f"{'':{width}}  defaults: {d['optimizer']} lr {d['lr']:g}, batch "
               f"{d['batch_size']}, {d['epochs']} epochs, {d['scheduler']} schedule, "
               f"augment {d['augment']}")
+    for name in sorted(TASKS):
+        print(f"{name:{width}}  {TASKS[name].description} (options: minidl train {name} "
+              f"--help)")
     return 0
 
 
@@ -301,7 +320,11 @@ def main(argv=None):
 
 
 def _dispatch(argv):
-    parser = build_parser()
+    from .train.tasks import COMMANDS, TASKS
+    parser = build_parser()  # loads the task providers
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) >= 2 and argv[0] == "train" and argv[1] in TASKS:
+        return _train_task(argv[1], argv[2:])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -312,6 +335,9 @@ def _dispatch(argv):
         return _eval(args, parser)
     if args.command == "summary":
         return _summary(args, parser)
+    if args.command in COMMANDS:
+        _use_threads(args)
+        return COMMANDS[args.command].run(args)
     if args.command == "run":
         if not os.path.isfile(args.script):
             parser.error(f"run: no such script: {args.script}")

@@ -3,7 +3,8 @@
 Hooks (all optional): ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
 ``on_batch_end(trainer, batch, logs)`` with ``logs = {'loss', 'correct', 'n'}`` of that batch,
 ``on_epoch_end(trainer, epoch, logs)`` with the epoch's metrics (``train_loss``,
-``train_acc``, ``val_loss``, ``val_acc``, ``lr``, ``samples_per_s``, ``time_s``; the
+``train_acc``, ``val_loss``, ``val_acc``, ``lr``, ``samples_per_s`` (``<unit>_per_s``),
+``time_s``, and any further ``val_*`` figure the trainer's ``evaluate_loader`` gives; the
 trainer's ``best_epoch`` already counts it), and ``on_fit_end(trainer)``, where
 ``trainer.test_metrics`` holds the one test evaluation of the selected weights (None without
 a test set, or when training stopped on an error). A callback stops training by setting
@@ -40,19 +41,24 @@ class Callback:
 
 
 def format_metrics(logs):
-    """``'train_loss 0.1234  train_acc 96.50%  ...'`` for the numeric entries of ``logs``."""
+    """``'train_loss 0.1234  train_acc 96.50%  ...'`` for the numeric entries of ``logs``:
+    losses and accuracies first, then any other metric (``val_ppl``...), the learning
+    rate, the throughput (``<unit>_per_s``) and the time."""
+    known = ("train_loss", "train_acc", "val_loss", "val_acc")
+    rates = [k for k in logs if k.endswith("_per_s")]
+    extra = [k for k in logs if k not in known and k not in rates
+             and k not in ("epoch", "lr", "time_s")]
     parts = []
-    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "samples_per_s",
-                "time_s"):
+    for key in (*known, *extra, "lr", *rates, "time_s"):
         v = logs.get(key)
-        if v is None:
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
             continue
         if key.endswith("_acc"):
             parts.append(f"{key} {100 * v:.2f}%")
         elif key == "lr":
             parts.append(f"lr {v:.3g}")
-        elif key == "samples_per_s":
-            parts.append(f"{v:.0f} samples/s")
+        elif key.endswith("_per_s"):
+            parts.append(f"{v:.0f} {key[:-len('_per_s')]}/s")
         elif key == "time_s":
             parts.append(f"{v:.1f}s")
         else:
@@ -61,7 +67,8 @@ def format_metrics(logs):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch showing running loss, accuracy and samples/s, then a summary line.
+    """A tqdm bar per epoch showing running loss, accuracy and samples/s (the trainer's
+    ``unit`` per second: tokens/s for a language model), then a summary line.
 
     ``bar=False`` keeps only the one-line summary per epoch (``minidl train --no-progress``).
     """
@@ -96,7 +103,7 @@ class ProgressBar(Callback):
                 post = {"loss": f"{self._loss / self._n:.4f}"}
                 if logs.get("correct") is not None:
                     post["acc"] = f"{100 * self._correct / self._n:.2f}%"
-                post["samples/s"] = f"{rate:.0f}"
+                post[f"{trainer.unit}/s"] = f"{rate:.0f}"
                 self._tqdm.set_postfix(post, refresh=False)
 
     def on_epoch_end(self, trainer, epoch, logs):
@@ -256,7 +263,8 @@ def _atomic_write(path, text):
 
 
 class PlotCurves(Callback):
-    """Draw loss and accuracy per epoch (train and validation) into ``curves.png``.
+    """Draw loss and accuracy per epoch (train and validation) into ``curves.png``; a task
+    without accuracy gets its own validation figures (perplexity, BLEU...) instead.
 
     When training ends, the test figures of the selected weights are drawn as a star at
     the selected epoch.
@@ -280,11 +288,14 @@ class PlotCurves(Callback):
         from matplotlib.figure import Figure
 
         epochs = [row["epoch"] for row in history]
-        fig = Figure(figsize=(10, 4), dpi=100)
+        panels = [("loss", "loss", 1.0)]
+        for metric in _curve_metrics(history):
+            panels.append((metric, "accuracy (%)", 100.0) if metric == "acc" else
+                          (metric, metric, 1.0))
+        fig = Figure(figsize=(5 * len(panels), 4), dpi=100)
         FigureCanvasAgg(fig)  # render with Agg: no display, no pyplot state
-        panels = [("loss", "loss", 1.0), ("acc", "accuracy (%)", 100.0)]
         for i, (metric, label, scale) in enumerate(panels):
-            ax = fig.add_subplot(1, 2, i + 1)
+            ax = fig.add_subplot(1, len(panels), i + 1)
             for split, style in (("train", "o-"), ("val", "s-")):
                 values = [row.get(f"{split}_{metric}") for row in history]
                 if any(v is not None for v in values):
@@ -302,6 +313,19 @@ class PlotCurves(Callback):
         tmp = self.path + ".tmp.png"
         fig.savefig(tmp)
         os.replace(tmp, self.path)
+
+
+def _curve_metrics(history):
+    """The figures besides the loss that have values: accuracy, else the validation
+    metrics a task reports (``val_ppl``, ``val_bleu``...), at most two."""
+    if any(row.get("train_acc") is not None or row.get("val_acc") is not None
+           for row in history):
+        return ["acc"]
+    names = []
+    for row in history:
+        names += [k[4:] for k, v in row.items() if k.startswith("val_") and v is not None
+                  and k not in ("val_loss", "val_acc") and k[4:] not in names]
+    return names[:2]
 
 
 class EarlyStopping(Callback):

@@ -97,12 +97,22 @@ class Trainer:
     ``progress`` shows a tqdm bar (False: one summary line per epoch, None: silent).
     ``config`` (a JSON-able dict) is stored in checkpoints and logs so that a run can be
     rebuilt from them. ``history`` holds one metrics dict per finished epoch.
+
+    ``clip_grad_norm`` rescales the gradients before every step so that their global 2-norm
+    is at most that value (``nn.utils.clip_grad_norm_``).
+
+    Other tasks subclass it and override ``training_step`` (a batch -> its loss and counts)
+    and ``evaluate_loader`` (a loader -> ``{'loss', 'acc', ...}``; further keys such as
+    ``ppl`` are logged as ``val_ppl``); ``unit`` names what ``n`` counts (``'samples'``,
+    ``'tokens'``) for the progress bar and the ``<unit>_per_s`` figure.
     """
+
+    unit = "samples"
 
     def __init__(self, model, optimizer, loss_fn=None, train_loader=None, val_loader=None,
                  scheduler=None, callbacks=None, out_dir=None, progress=True, config=None,
                  scheduler_interval="epoch", early_stopping_patience=None, test_loader=None,
-                 monitor=None, mode=None):
+                 monitor=None, mode=None, clip_grad_norm=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
@@ -114,6 +124,9 @@ class Trainer:
         self.test_loader = test_loader
         self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
         self.monitor, self.mode = monitor, mode
+        if clip_grad_norm is not None and not clip_grad_norm > 0:
+            raise ValueError(f"clip_grad_norm must be a positive norm, got {clip_grad_norm}")
+        self.clip_grad_norm = clip_grad_norm
         self.out_dir = out_dir
         self.config = dict(config or {})
         self.history = []
@@ -164,8 +177,9 @@ class Trainer:
                 logs = {"epoch": epoch, "train_loss": train.pop("train_loss"),
                         "train_acc": train.pop("train_acc")}
                 if self.val_loader is not None:
-                    val = evaluate(self.model, self.val_loader, self.loss_fn)
-                    logs["val_loss"], logs["val_acc"] = val["loss"], val["acc"]
+                    val = self.evaluate_loader(self.val_loader)
+                    logs.update({f"val_{k}": v for k, v in val.items()
+                                 if k not in ("n", "correct")})
                 logs.update(train)
                 self._scheduler_epoch_step(logs)
                 self.epoch = epoch
@@ -178,26 +192,36 @@ class Trainer:
             self._call("on_fit_end")
         return self.history
 
+    def training_step(self, batch):
+        """Forward one training batch: ``{'loss': Tensor, 'n': count, 'correct': int|None}``."""
+        x, y = _split_batch(batch)
+        out = self.model(x)
+        return {"loss": self.loss_fn(out, y), "n": len(y), "correct": _n_correct(out, y)}
+
+    def evaluate_loader(self, loader):
+        """Validation / test figures of the model on ``loader`` (``evaluate``)."""
+        return evaluate(self.model, loader, self.loss_fn)
+
     def train_epoch(self):
         """One pass over ``train_loader``; returns the epoch's training metrics."""
-        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
+        model, opt = self.model, self.optimizer
         model.train()
         lr = opt.param_groups[0]["lr"]
         total_loss, correct, n = 0.0, 0, 0
         classify = True
         t0 = time.perf_counter()
         for i, batch in enumerate(self.train_loader):
-            x, y = _split_batch(batch)
-            out = model(x)
-            loss = loss_fn(out, y)
+            step = self.training_step(batch)
+            loss, m, c = step["loss"], step["n"], step.get("correct")
             opt.zero_grad()
             loss.backward()
+            if self.clip_grad_norm is not None:
+                from ..nn.utils import clip_grad_norm_
+                clip_grad_norm_(model.parameters(), self.clip_grad_norm)
             opt.step()
             if self.scheduler is not None and self.scheduler_interval == "step":
                 self.scheduler.step()
-            m = len(y)
             value = float(loss.item())
-            c = _n_correct(out, y)
             classify = classify and c is not None
             total_loss += value * m
             correct += c or 0
@@ -207,7 +231,7 @@ class Trainer:
         if n == 0:
             raise ValueError("the training data loader yielded no samples")
         return {"train_loss": total_loss / n, "train_acc": correct / n if classify else None,
-                "lr": lr, "samples_per_s": n / max(elapsed, 1e-9), "time_s": elapsed}
+                "lr": lr, f"{self.unit}_per_s": n / max(elapsed, 1e-9), "time_s": elapsed}
 
     def _scheduler_epoch_step(self, logs):
         s = self.scheduler
@@ -261,7 +285,7 @@ class Trainer:
             best, last = self.best_state(), _copy_state(self.model)
             self.model.load_state_dict(best)
         try:
-            result = evaluate(self.model, self.test_loader, self.loss_fn)
+            result = self.evaluate_loader(self.test_loader)
         finally:
             if last is not None:
                 self.model.load_state_dict(last)
