@@ -28,25 +28,9 @@ import os
 import sys
 
 from .as_torch import run_script
+from .train.arguments import THREADS_HELP, non_negative_float, positive_int
 
 __all__ = ["main", "build_parser"]
-
-
-def _number(kind, minimum, what):
-    """An argparse type: ``kind(text)``, refusing values below ``minimum``."""
-    def parse(text):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
-        return v
-    return parse
-
-
-_positive_int = _number(int, 1, "a positive integer")
-_non_negative_float = _number(float, 0.0, "a number >= 0")
 
 
 def _val_fraction(text):
@@ -59,10 +43,6 @@ def _val_fraction(text):
     if not 0 <= v < 1:
         raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
     return v
-
-
-THREADS_HELP = ("BLAS threads (minidl.set_num_threads; default: the BLAS library's own, "
-                "usually one per core; 1 is often faster on a busy machine)")
 
 
 def build_parser():
@@ -85,13 +65,13 @@ def build_parser():
     t.add_argument("--data", default=None,
                    help="mnist-mini (default), fashion-mnist-mini, or a folder holding "
                         "MNIST-format IDX files (directly or as MNIST/raw/, FashionMNIST/raw/)")
-    t.add_argument("--epochs", type=_positive_int, help="number of epochs")
-    t.add_argument("--batch-size", type=_positive_int, help="training batch size")
-    t.add_argument("--lr", type=_non_negative_float, help="learning rate")
+    t.add_argument("--epochs", type=positive_int, help="number of epochs")
+    t.add_argument("--batch-size", type=positive_int, help="training batch size")
+    t.add_argument("--lr", type=non_negative_float, help="learning rate")
     t.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer")
-    t.add_argument("--momentum", type=_non_negative_float,
+    t.add_argument("--momentum", type=non_negative_float,
                    help=f"momentum for sgd / rmsprop (default {COMMON_DEFAULTS['momentum']})")
-    t.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    t.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay")
     t.add_argument("--scheduler", choices=SCHEDULERS,
                    help="learning-rate schedule per epoch (default cosine)")
     t.add_argument("--val-fraction", type=_val_fraction, metavar="F",
@@ -101,13 +81,13 @@ def build_parser():
     t.add_argument("--val-data", metavar="NAME",
                    help="validate on the training split of this data set (a name or folder as "
                         "for --data) instead of holding out part of the training data")
-    t.add_argument("--patience", type=_positive_int,
+    t.add_argument("--patience", type=positive_int,
                    help="stop early when the validation loss has not improved for this many "
                         "epochs")
     t.add_argument("--seed", type=int, help="random seed (default 0)")
     t.add_argument("--out", help="output folder (default runs/<model>-<data>-<timestamp>)")
     t.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
-    t.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
+    t.add_argument("--threads", type=positive_int, metavar="N", help=THREADS_HELP)
     t.add_argument("--no-progress", action="store_true",
                    help="no progress bar; print one line per epoch")
     t.add_argument("--augment", choices=AUGMENTATIONS,
@@ -115,7 +95,7 @@ def build_parser():
                         "horizontal flips; auto = crop+flip for fashion data, crop otherwise "
                         "(default: the model's recipe, auto for the zoo, none for lenet / mlp)")
     adv = t.add_argument_group("advanced")
-    adv.add_argument("--limit", type=_positive_int, metavar="N",
+    adv.add_argument("--limit", type=positive_int, metavar="N",
                      help="train on N training samples only (a seeded random subset of those "
                           "left after the validation split); for quick checks and tests -- "
                           "the validation and test sets are always used whole")
@@ -127,9 +107,9 @@ def build_parser():
                                                             "'minidl train'")
     e.add_argument("--data", default=None,
                    help="data to evaluate on (default: the data the model was trained on)")
-    e.add_argument("--batch-size", type=_positive_int, default=1000)
+    e.add_argument("--batch-size", type=positive_int, default=1000)
     e.add_argument("--device", default="cpu", choices=["cpu"], help="minidl runs on the CPU")
-    e.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
+    e.add_argument("--threads", type=positive_int, metavar="N", help=THREADS_HELP)
 
     sub.add_parser("models", help="list the models and tasks 'train' knows, with their "
                                   "defaults")
@@ -149,16 +129,16 @@ def build_parser():
                                    "parameter count and multiply-accumulates (MACs), and "
                                    "the totals (see minidl.summary).")
     m.add_argument("model", metavar="MODEL", help="the model (see 'minidl models')")
-    m.add_argument("--input-size", type=_positive_int, nargs=3, metavar=("C", "H", "W"),
+    m.add_argument("--input-size", type=positive_int, nargs=3, metavar=("C", "H", "W"),
                    help="one input image: channels, height, width (default 3 224 224; "
                         "1 28 28 for lenet and mlp)")
-    m.add_argument("--num-classes", type=_positive_int, metavar="N",
+    m.add_argument("--num-classes", type=positive_int, metavar="N",
                    help="number of classes (default: the model's, 1000 for the zoo)")
     m.add_argument("--small-input", action="store_true",
                    help="build the small_input=True variant (for 28 x 28 / 32 x 32 images)")
-    m.add_argument("--depth", type=_positive_int, metavar="D",
+    m.add_argument("--depth", type=positive_int, metavar="D",
                    help="show layers down to this nesting depth (default: all)")
-    m.add_argument("--batch-size", type=_positive_int, default=1,
+    m.add_argument("--batch-size", type=positive_int, default=1,
                    help="count MACs for a batch of this size (default 1: per image)")
 
     from .train.tasks import COMMANDS, load_providers
@@ -168,7 +148,7 @@ def build_parser():
                            description=command.description or command.help)
         command.add_arguments(c)
         if not any(a.dest == "threads" for a in c._actions):
-            c.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
+            c.add_argument("--threads", type=positive_int, metavar="N", help=THREADS_HELP)
     return p
 
 

@@ -12,15 +12,15 @@ stopping on a validation split, the test split evaluated once at the end, checkp
 logs and curves in ``--out`` (``add_training_arguments`` gives them the shared options).
 """
 import importlib
-import os
-import time
 from dataclasses import dataclass
+
+from .arguments import add_training_arguments, default_out_dir  # noqa: F401 (re-exported)
 
 __all__ = ["Task", "Command", "TASKS", "COMMANDS", "PROVIDERS", "register_task",
            "register_command", "load_providers", "add_training_arguments", "default_out_dir"]
 
 # Modules that register tasks and commands when imported.
-PROVIDERS = ()
+PROVIDERS = ("minidl.text.lm_task", "minidl.text.seq2seq_task")
 
 
 @dataclass
@@ -66,36 +66,3 @@ def load_providers():
     """Import every provider module once (each registers its tasks and commands)."""
     for name in PROVIDERS:
         importlib.import_module(name)
-
-
-def add_training_arguments(parser, defaults):
-    """The options every training task shares; ``defaults`` gives each its value."""
-    from ..cli import THREADS_HELP, _non_negative_float, _positive_int
-    d = defaults
-    parser.add_argument("--epochs", type=_positive_int, default=d["epochs"],
-                        help=f"number of epochs (default {d['epochs']})")
-    parser.add_argument("--batch-size", type=_positive_int, default=d["batch_size"],
-                        help=f"training batch size (default {d['batch_size']})")
-    parser.add_argument("--lr", type=_non_negative_float, default=d["lr"],
-                        help=f"learning rate (default {d['lr']:g})")
-    parser.add_argument("--patience", type=_positive_int, default=d.get("patience"),
-                        help="stop early when the validation loss has not improved for this "
-                             "many epochs")
-    parser.add_argument("--seed", type=int, default=d.get("seed", 0),
-                        help=f"random seed (default {d.get('seed', 0)})")
-    parser.add_argument("--out", help="output folder (default runs/<task>-<data>-<timestamp>)")
-    parser.add_argument("--threads", type=_positive_int, metavar="N", help=THREADS_HELP)
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar; print one line per epoch")
-
-
-def default_out_dir(name, data):
-    """``runs/<name>-<data>-<timestamp>`` (a folder's base name for ``data``), made unique."""
-    data = str(data)
-    tag = os.path.basename(os.path.normpath(data)) if os.path.isdir(data) else data
-    base = os.path.join("runs", f"{name}-{tag}-{time.strftime('%Y%m%d-%H%M%S')}")
-    out, i = base, 1
-    while os.path.exists(out):
-        i += 1
-        out = f"{base}-{i}"
-    return out
