@@ -1,12 +1,13 @@
 """Side-by-side training-step timings: minidl vs PyTorch, same process, same threads.
 
-    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 W2 W3] [--breakdown]
+    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 W2 W3 W4] [--breakdown]
 
 Each workload builds the *same* model with both libraries (the code below is written once
 against the torch API and run with ``lib = minidl`` and ``lib = torch``), copies torch's
 initial weights into minidl, and times one training step on the same batch: forward,
-mean cross-entropy, backward, plain SGD update. Reported: median milliseconds per step
-after warm-up and the ratio minidl / torch (lower is better; 1.0 = parity). With
+mean cross-entropy (W4, the language model: over every token of the batch), backward,
+plain SGD update. Reported: median milliseconds per step after warm-up and the ratio
+minidl / torch (lower is better; 1.0 = parity). With
 ``--breakdown`` (on by default for W3) it also prints the time per op family (conv
 forward, conv backward, batch norm, pooling, ...) for both libraries.
 """
@@ -64,10 +65,43 @@ def small_resnet(lib):
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
 
+VOCAB = 2000
+
+
+def lstm_lm(lib):
+    """W4: a word-level LSTM language model -- embedding 2000 x 128, one LSTM layer of 256,
+    linear 256 -> 2000 scoring the next token at every step (Zaremba et al. 2014, small)."""
+    nn = lib.nn
+
+    class LSTMLanguageModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(VOCAB, 128)
+            self.lstm = nn.LSTM(128, 256)
+            self.decode = nn.Linear(256, VOCAB)
+
+        def forward(self, tokens):
+            hidden, _ = self.lstm(self.embed(tokens))
+            return self.decode(hidden).reshape(-1, VOCAB)
+
+    return LSTMLanguageModel()
+
+
+def images(rng, shape):
+    """A standard-normal image batch and class labels 0-9."""
+    return rng.standard_normal(shape).astype(np.float32), rng.integers(0, 10, shape[0])
+
+
+def tokens(rng, shape):
+    """Token ids (seq_len, batch) and the next-token targets of every position."""
+    return rng.integers(0, VOCAB, shape), rng.integers(0, VOCAB, shape[0] * shape[1])
+
+
 WORKLOADS = {
-    "W1": ("MLP 784-256-256-10, batch 128", mlp, (128, 1, 28, 28)),
-    "W2": ("LeNet-5, batch 128, 1x28x28", lenet5, (128, 1, 28, 28)),
-    "W3": ("small ResNet, batch 64, 3x32x32", small_resnet, (64, 3, 32, 32)),
+    "W1": ("MLP 784-256-256-10, batch 128", mlp, (128, 1, 28, 28), images),
+    "W2": ("LeNet-5, batch 128, 1x28x28", lenet5, (128, 1, 28, 28), images),
+    "W3": ("small ResNet, batch 64, 3x32x32", small_resnet, (64, 3, 32, 32), images),
+    "W4": ("LSTM LM, 35 steps x batch 32", lstm_lm, (35, 32), tokens),
 }
 
 
@@ -95,15 +129,14 @@ def time_steps(step, steps, warmup):
     return statistics.median(times)
 
 
-def build_pair(builder, input_shape, seed=0):
+def build_pair(builder, input_shape, make_batch=images, seed=0):
     """The same model, inputs and targets in both libraries."""
     torch.manual_seed(seed)
     t_model = builder(torch)
     m_model = builder(minidl)
     m_model.load_state_dict({k: v.detach().numpy().copy() for k, v in t_model.state_dict().items()})
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal(input_shape).astype(np.float32)
-    y = rng.integers(0, 10, input_shape[0])
+    x, y = make_batch(rng, input_shape)
     return (m_model, minidl.from_numpy(x.copy()), minidl.from_numpy(y.copy())), \
         (t_model, torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
 
@@ -113,8 +146,8 @@ def run(names, threads, steps, warmup, breakdown=()):
     rows = []
     with threadpool_limits(limits=threads):
         for name in names:
-            title, builder, shape = WORKLOADS[name]
-            (mm, mx, my), (tm, tx, ty) = build_pair(builder, shape)
+            title, builder, shape, make_batch = WORKLOADS[name]
+            (mm, mx, my), (tm, tx, ty) = build_pair(builder, shape, make_batch)
             m_step, t_step = make_step(minidl, mm, mx, my), make_step(torch, tm, tx, ty)
             # interleave the two libraries so that machine noise hits both alike
             m_times, t_times = [], []

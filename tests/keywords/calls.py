@@ -204,12 +204,18 @@ BASE = {
     "data.ChainDataset": "[stream, stream]", "data.random_split": "ds, [0.5, 0.5]",
     "data.default_collate": "[(1, x), (2, y)]", "data.default_convert": "[np.ones(2)]",
     "data.WorkerInfo": "0, 2, 5, ds",
+    "data.SlidingWindowDataset": "torch.arange(10.0), 3",
 }
 
 _OPTIM = "params, lr=0.1"
 _LAYERS = {
     "Linear": "4, 2 | x", "Bilinear": "4, 4, 2 | x, y", "Identity": " | x",
+    "CausalConv1d": "3, 4, 3 | sig",
     "Conv1d": "3, 4, 3 | sig", "Conv2d": "3, 4, 3 | img", "Conv3d": "2, 4, 2 | vol",
+    "ConvLSTMCell": "3, 4, 3 | img", "ConvLSTM": "4, 3, 3 | vol",
+    "RNN": "4, 3 | b", "LSTM": "4, 3 | b", "GRU": "4, 3 | b", "RNNBase": "'LSTM', 4, 3",
+    "RNNCell": "4, 3 | x", "LSTMCell": "4, 3 | x", "GRUCell": "4, 3 | x",
+    "RNNCellBase": "4, 3, True, 4",
     "ConvTranspose1d": "3, 4, 3 | sig", "ConvTranspose2d": "3, 4, 3 | img",
     "ConvTranspose3d": "2, 4, 2 | vol",
     "BatchNorm1d": "3 | sig", "BatchNorm2d": "3 | img", "BatchNorm3d": "2 | vol",

@@ -4,8 +4,10 @@ the classes listed here."""
 from . import (
     activation,
     batchnorm,
+    causal_conv,
     container,
     conv,
+    conv_lstm,
     distance,
     dropout,
     flatten,
@@ -17,14 +19,17 @@ from . import (
     padding,
     pixelshuffle,
     pooling,
+    rnn,
     sparse,
     upsampling,
     utils,  # noqa: F401 (minidl.nn.modules.utils, as torch's)
 )
 from .activation import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
+from .causal_conv import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .conv_lstm import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
@@ -36,10 +41,12 @@ from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 
 __all__ = [name for family in (module, container, linear, conv, pooling, activation, dropout,
                                sparse, batchnorm, instancenorm, normalization, flatten, padding,
-                               upsampling, pixelshuffle, loss, distance)
+                               upsampling, pixelshuffle, loss, distance, conv_lstm,
+                               causal_conv, rnn)
            for name in family.__all__]

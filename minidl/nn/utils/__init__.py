@@ -1,4 +1,6 @@
-"""``minidl.nn.utils``: gradient clipping and flat parameter vectors."""
+"""``minidl.nn.utils``: gradient clipping, flat parameter vectors and (``rnn``) packed
+sequences."""
+from . import rnn  # noqa: F401 (minidl.nn.utils.rnn, as torch's)
 from .clip_grad import (  # noqa: F401
     clip_grad_norm,
     clip_grad_norm_,
