@@ -18,8 +18,10 @@ from .sampler import (  # noqa: F401
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .windows import SlidingWindowDataset  # noqa: F401
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset",
            "Subset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
            "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "default_collate",
-           "default_convert", "DataLoader", "get_worker_info", "WorkerInfo"]
+           "default_convert", "DataLoader", "get_worker_info", "WorkerInfo",
+           "SlidingWindowDataset"]

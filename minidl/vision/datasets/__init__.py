@@ -2,7 +2,8 @@
 from .bundled import BUNDLED, Bundled, load_bundled  # noqa: F401
 from .idx import read_idx  # noqa: F401
 from .mnist import MNIST, FashionMNIST  # noqa: F401
+from .moving_shapes import MovingShapes  # noqa: F401
 from .vision import VisionDataset  # noqa: F401
 
 __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "Bundled", "load_bundled", "BUNDLED",
-           "read_idx"]
+           "read_idx", "MovingShapes"]
