@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from .arguments import add_training_arguments, default_out_dir  # noqa: F401 (re-exported)
 
 __all__ = ["Task", "Command", "TASKS", "COMMANDS", "PROVIDERS", "register_task",
-           "register_command", "load_providers", "add_training_arguments", "default_out_dir"]
+           "register_command", "load_providers", "add_training_arguments", "default_out_dir",
+           "load_task_checkpoint"]
 
 # Modules that register tasks and commands when imported.
-PROVIDERS = ("minidl.text.lm_task", "minidl.text.seq2seq_task")
+PROVIDERS = ("minidl.text.lm_task", "minidl.text.seq2seq_task", "minidl.text.word2vec_task")
 
 
 @dataclass
@@ -66,3 +67,16 @@ def load_providers():
     """Import every provider module once (each registers its tasks and commands)."""
     for name in PROVIDERS:
         importlib.import_module(name)
+
+
+def load_task_checkpoint(path, tasks):
+    """``(checkpoint, config)`` of a checkpoint that ``minidl train`` wrote for one of
+    ``tasks`` (a name or several); a checkpoint of another task is refused by name."""
+    from .trainer import load_checkpoint
+    names = (tasks,) if isinstance(tasks, str) else tuple(tasks)
+    ckpt = load_checkpoint(path)
+    config = ckpt.get("config") or {}
+    if config.get("task") not in names:
+        raise ValueError(f"{path} is not a checkpoint of 'minidl train {' | '.join(names)}' "
+                         f"(its config names the task {config.get('task')!r})")
+    return ckpt, config
