@@ -130,6 +130,7 @@ def test_shapes_and_parameters(hidden, layers, batch_first, kernel, peephole, bi
 
 
 def test_cell_shapes_unbatched_and_init_bound():
+    minidl.manual_seed(0)
     cell = nn.ConvLSTMCell(3, 4, 3, peephole=True)
     x = minidl.randn(2, 3, 5, 7)
     h, c = cell(x)
@@ -139,7 +140,9 @@ def test_cell_shapes_unbatched_and_init_bound():
     bound = 1 / np.sqrt(4 * 3 * 3)
     for name, p in cell.named_parameters():
         a = p.detach().numpy()
-        assert np.abs(a).max() <= bound and a.std() > bound / 4, name
+        assert np.abs(a).max() <= bound, name
+        if a.size >= 100:  # the 4-element peephole weights are too few for a spread check
+            assert a.std() > bound / 4, name
     assert repr(cell) == "ConvLSTMCell(3, 4, kernel_size=(3, 3), peephole=True)"
 
 
