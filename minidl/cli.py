@@ -28,21 +28,10 @@ import os
 import sys
 
 from .as_torch import run_script
-from .train.arguments import THREADS_HELP, non_negative_float, positive_int
+from .train.arguments import THREADS_HELP, fraction, non_negative_float, positive_int
 
 __all__ = ["main", "build_parser"]
 
-
-def _val_fraction(text):
-    """An argparse type: a fraction ``0 <= f < 1`` (0: no validation split)."""
-    what = "a fraction 0 <= f < 1 of the training data (0: no validation split)"
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
-    return v
 
 
 def build_parser():
@@ -74,7 +63,9 @@ def build_parser():
     t.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay")
     t.add_argument("--scheduler", choices=SCHEDULERS,
                    help="learning-rate schedule per epoch (default cosine)")
-    t.add_argument("--val-fraction", type=_val_fraction, metavar="F",
+    t.add_argument("--val-fraction", metavar="F",
+                   type=fraction("a fraction 0 <= f < 1 of the training data (0: no "
+                                 "validation split)"),
                    help=f"share of every class of the training data held out for validation, "
                         f"drawn with --seed (default {COMMON_DEFAULTS['val_fraction']}); 0: no "
                         f"validation, the last epoch is the model")

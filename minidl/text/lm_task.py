@@ -32,16 +32,17 @@ import time
 from .. import nn, optim
 from ..autograd import no_grad
 from ..backend import manual_seed
-from ..train.arguments import non_negative_float, positive_int
+from ..train.arguments import fraction, non_negative_float, positive_int
 from ..train.tasks import (
     Command,
     Task,
     add_training_arguments,
     default_out_dir,
+    load_task_checkpoint,
     register_command,
     register_task,
 )
-from ..train.trainer import Trainer, load_checkpoint
+from ..train.trainer import Trainer
 from .batching import LanguageModelBatches, detach_state
 from .generation import STRATEGIES, generate
 from .language_model import RNNLanguageModel
@@ -210,7 +211,8 @@ def _add_arguments(defaults):
         parser.add_argument("--seq-len", type=positive_int, default=d["seq_len"],
                             help=f"time steps per batch, the BPTT truncation (default "
                                  f"{d['seq_len']})")
-        parser.add_argument("--dropout", type=_probability, default=d["dropout"],
+        parser.add_argument("--dropout", type=fraction("a probability in [0, 1)"),
+                            default=d["dropout"],
                             help=f"dropout before the decoder and between layers (default "
                                  f"{d['dropout']:g})")
         parser.add_argument("--partition", choices=("sequential", "random"),
@@ -225,16 +227,6 @@ def _add_arguments(defaults):
                                  f"others become <unk> (default {d['min_freq']})")
     return add
 
-
-def _probability(text):
-    import argparse
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {v}")
-    return v
 
 
 def _batches(ids, batch_size, seq_len, partition, seed, split):
@@ -318,11 +310,7 @@ for _name, (_description, _kind, _cell, _defaults) in LM_TASKS.items():
 # ------------------------------------------------------------ minidl generate
 def load_language_model(path):
     """``(model, vocab, tokenizer, checkpoint)`` rebuilt from a language-model checkpoint."""
-    ckpt = load_checkpoint(path)
-    config = ckpt.get("config") or {}
-    if not {"model", "vocab", "tokenizer"} <= set(config):
-        raise ValueError(f"{path} is not a language-model checkpoint (its config lacks "
-                         f"model / vocab / tokenizer; written by 'minidl train char-lstm'?)")
+    ckpt, config = load_task_checkpoint(path, LM_TASKS)
     model = RNNLanguageModel(**config["model"])
     model.load_state_dict(ckpt["model"])
     specials = config["vocab"]["specials"]

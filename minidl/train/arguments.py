@@ -3,18 +3,19 @@ import argparse
 import os
 import time
 
-__all__ = ["number", "positive_int", "non_negative_float", "THREADS_HELP",
+__all__ = ["number", "positive_int", "non_negative_float", "fraction", "THREADS_HELP",
            "add_training_arguments", "default_out_dir"]
 
 
-def number(kind, minimum, what):
-    """An argparse type: ``kind(text)``, refusing values below ``minimum``."""
+def number(kind, minimum, what, below=None):
+    """An argparse type: ``kind(text)``, refusing values below ``minimum`` and, if given,
+    values not below ``below``."""
     def parse(text):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if v < minimum:
+        if v < minimum or (below is not None and v >= below):
             raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
         return v
     return parse
@@ -22,6 +23,11 @@ def number(kind, minimum, what):
 
 positive_int = number(int, 1, "a positive integer")
 non_negative_float = number(float, 0.0, "a number >= 0")
+
+
+def fraction(what):
+    """An argparse type: a float ``0 <= f < 1``, described to the user as ``what``."""
+    return number(float, 0.0, what, below=1.0)
 
 
 THREADS_HELP = ("BLAS threads (minidl.set_num_threads; default: the BLAS library's own, "
