@@ -32,6 +32,10 @@ from ..ops.norm import (batch_norm, group_norm, instance_norm, layer_norm, local
 from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,
                            feature_alpha_dropout)
 
+# attention
+from ..ops.attention import scaled_dot_product_attention
+from ..ops.multi_head_attention import multi_head_attention_forward
+
 # losses
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,

@@ -112,6 +112,9 @@ _SHARED = (
     ("img", "instance_norm"),
     ("img, scale_factor=2", "upsample_bilinear upsample_nearest"),
     ("img, (6, 6)", "rms_norm"),
+    ("b, b, b", "scaled_dot_product_attention"),
+    ("b, b, b, 4, 2, torch.ones(12, 4), None, None, None, False, 0.0, torch.eye(4), None",
+     "multi_head_attention_forward"),
     ("torch.cat([img, img[:, :1]], 1), 2", "pixel_shuffle"),
     ("img, (1, 1, 2, 2)", "pad"),
     ("x, m.T, m[0]", "linear"),
@@ -213,9 +216,18 @@ _LAYERS = {
     "CausalConv1d": "3, 4, 3 | sig",
     "Conv1d": "3, 4, 3 | sig", "Conv2d": "3, 4, 3 | img", "Conv3d": "2, 4, 2 | vol",
     "ConvLSTMCell": "3, 4, 3 | img", "ConvLSTM": "4, 3, 3 | vol",
+    "PositionalEncoding": "4 | b", "LearnedPositionalEncoding": "4 | b",
     "RNN": "4, 3 | b", "LSTM": "4, 3 | b", "GRU": "4, 3 | b", "RNNBase": "'LSTM', 4, 3",
     "RNNCell": "4, 3 | x", "LSTMCell": "4, 3 | x", "GRUCell": "4, 3 | x",
     "RNNCellBase": "4, 3, True, 4",
+    "MultiheadAttention": "4, 2 | b, b, b",
+    "TransformerEncoderLayer": "4, 2, 6, 0.0 | b", "TransformerDecoderLayer": "4, 2, 6, 0.0 | b, b",
+    # the layer to copy is made after seeding, so that every call copies the same weights
+    "TransformerEncoder": "(torch.manual_seed(0), nn.TransformerEncoderLayer(4, 2, 6, 0.0))[1], "
+                          "2, enable_nested_tensor=False | b",
+    "TransformerDecoder":
+        "(torch.manual_seed(0), nn.TransformerDecoderLayer(4, 2, 6, 0.0))[1], 2 | b, b",
+    "Transformer": "4, 2, 1, 1, 6, 0.0 | b, b",
     "ConvTranspose1d": "3, 4, 3 | sig", "ConvTranspose2d": "3, 4, 3 | img",
     "ConvTranspose3d": "2, 4, 2 | vol",
     "BatchNorm1d": "3 | sig", "BatchNorm2d": "3 | img", "BatchNorm3d": "2 | vol",

@@ -15,12 +15,15 @@ from . import (
     linear,
     loss,
     module,
+    multihead_attention,
     normalization,
     padding,
     pixelshuffle,
     pooling,
+    positional_encoding,
     rnn,
     sparse,
+    transformer,
     upsampling,
     utils,  # noqa: F401 (minidl.nn.modules.utils, as torch's)
 )
@@ -37,16 +40,20 @@ from .instancenorm import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
+from .multihead_attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .positional_encoding import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 
 __all__ = [name for family in (module, container, linear, conv, pooling, activation, dropout,
                                sparse, batchnorm, instancenorm, normalization, flatten, padding,
                                upsampling, pixelshuffle, loss, distance, conv_lstm,
-                               causal_conv, rnn)
+                               causal_conv, rnn, positional_encoding, transformer,
+                               multihead_attention)
            for name in family.__all__]
