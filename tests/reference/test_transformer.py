@@ -197,6 +197,9 @@ def test_construction():
     assert mask.dtype == minidl.float32
     assert minidl.nn.Transformer.generate_square_subsequent_mask(
         2, dtype=minidl.float64).dtype == minidl.float64
+    for bad in (-1, 2.5, True):
+        with pytest.raises(TypeError, match="sz must be a non-negative integer"):
+            minidl.nn.Transformer.generate_square_subsequent_mask(bad)
     custom = minidl.nn.TransformerEncoder(layer, 1)
     for activation, why in ((minidl.nn.GELU(), None), (minidl.nn.ReLU(), None),
                             ("gelu", None), (minidl.tanh, "activation_relu_or_gelu")):

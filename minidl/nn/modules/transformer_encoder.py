@@ -54,6 +54,9 @@ def _clones(module, n):
 
 def square_subsequent_mask(sz, device=None, dtype=None):
     """The (sz, sz) causal mask: float -inf above the diagonal, 0 elsewhere."""
+    if isinstance(sz, bool) or not isinstance(sz, (int, np.integer)) or sz < 0:
+        raise TypeError(f"generate_square_subsequent_mask(): sz must be a non-negative "
+                        f"integer, got {sz!r}")
     return _creation.full((sz, sz), float("-inf"), dtype=dtype, device=device).triu(1)
 
 
