@@ -12,18 +12,20 @@ import torch
 
 from minidl.autograd import Kernel
 
-FAMILIES = ("conv forward", "conv backward", "batch norm", "pooling", "linear / matmul",
-            "loss", "other")
+FAMILIES = ("conv forward", "conv backward", "normalization", "pooling", "attention",
+            "linear / matmul", "loss", "other")
 
 
 def _family(name, backward):
     n = name.lower()
     if "conv" in n:
         return "conv backward" if backward else "conv forward"
-    if "norm" in n and "batch" in n or n in ("normalize", "native_batch_norm"):
-        return "batch norm"
+    if "norm" in n and ("batch" in n or "layer" in n) or n == "normalize":
+        return "normalization"  # batch / layer norm (minidl: the one Normalize kernel)
     if "pool" in n:
         return "pooling"
+    if "attention" in n:
+        return "attention"
     if n in ("linear", "matmul", "mm", "addmm", "bmm") or "linear" in n:
         return "linear / matmul"
     if "entropy" in n or "nll" in n or "softmax" in n:

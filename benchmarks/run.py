@@ -1,11 +1,11 @@
 """Side-by-side training-step timings: minidl vs PyTorch, same process, same threads.
 
-    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 W2 W3 W4] [--breakdown]
+    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 ... W5] [--breakdown]
 
 Each workload builds the *same* model with both libraries (the code below is written once
 against the torch API and run with ``lib = minidl`` and ``lib = torch``), copies torch's
 initial weights into minidl, and times one training step on the same batch: forward,
-mean cross-entropy (W4, the language model: over every token of the batch), backward,
+mean cross-entropy (W4 and W5, the language models: over every token of the batch), backward,
 plain SGD update. Reported: median milliseconds per step after warm-up and the ratio
 minidl / torch (lower is better; 1.0 = parity). With
 ``--breakdown`` (on by default for W3) it also prints the time per op family (conv
@@ -87,13 +87,53 @@ def lstm_lm(lib):
     return LSTMLanguageModel()
 
 
+def transformer_lm(lib):
+    """W5: a GPT-style Transformer language model -- token embedding 2000 x 128 plus a learned
+    position embedding, 2 pre-LN blocks [LayerNorm, causal 4-head self-attention with one
+    fused QKV projection, residual, LayerNorm, feed-forward 512 with ReLU, residual], a final
+    LayerNorm and a linear layer to 2000 (Vaswani et al. 2017; Radford et al. 2019)."""
+    nn, F = lib.nn, lib.nn.functional
+    d_model, heads, seq_len = 128, 4, 64
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+            self.qkv = nn.Linear(d_model, 3 * d_model)
+            self.proj = nn.Linear(d_model, d_model)
+            self.ff = nn.Sequential(nn.Linear(d_model, 512), nn.ReLU(), nn.Linear(512, d_model))
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            q, k, v = self.qkv(self.ln1(x)).reshape(b, t, 3, heads, -1).permute(2, 0, 3, 1, 4)
+            a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(a.transpose(1, 2).reshape(b, t, d_model))
+            return x + self.ff(self.ln2(x))
+
+    class TransformerLanguageModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(VOCAB, d_model)
+            self.position = nn.Embedding(seq_len, d_model)
+            self.blocks = nn.Sequential(Block(), Block())
+            self.ln = nn.LayerNorm(d_model)
+            self.decode = nn.Linear(d_model, VOCAB)
+
+        def forward(self, tokens):
+            positions = lib.arange(tokens.shape[1])
+            x = self.blocks(self.embed(tokens) + self.position(positions))
+            return self.decode(self.ln(x)).reshape(-1, VOCAB)
+
+    return TransformerLanguageModel()
+
+
 def images(rng, shape):
     """A standard-normal image batch and class labels 0-9."""
     return rng.standard_normal(shape).astype(np.float32), rng.integers(0, 10, shape[0])
 
 
 def tokens(rng, shape):
-    """Token ids (seq_len, batch) and the next-token targets of every position."""
+    """Token ids of `shape` (W4: steps x batch, W5: batch x steps) and next-token targets."""
     return rng.integers(0, VOCAB, shape), rng.integers(0, VOCAB, shape[0] * shape[1])
 
 
@@ -102,6 +142,7 @@ WORKLOADS = {
     "W2": ("LeNet-5, batch 128, 1x28x28", lenet5, (128, 1, 28, 28), images),
     "W3": ("small ResNet, batch 64, 3x32x32", small_resnet, (64, 3, 32, 32), images),
     "W4": ("LSTM LM, 35 steps x batch 32", lstm_lm, (35, 32), tokens),
+    "W5": ("Transformer LM, batch 32 x 64 tokens", transformer_lm, (32, 64), tokens),
 }
 
 

@@ -20,13 +20,13 @@ class GELU(PointwiseActivation):
     @staticmethod
     def f(x, approximate):
         if approximate == "tanh":
-            return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+            return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))))
         return 0.5 * x * (1.0 + erf_array(x * _INV_SQRT_2))
 
     @staticmethod
     def grad(g, x, approximate):
         if approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
             dt = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt)
         cdf = 0.5 * (1.0 + erf_array(x * _INV_SQRT_2))

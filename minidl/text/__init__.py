@@ -9,6 +9,7 @@ from .bpe import BPETokenizer  # noqa: F401
 from .datasets import dates, en_es_pairs, shakespeare  # noqa: F401
 from .decoding import beam_search, force_decode, greedy_decode  # noqa: F401
 from .generation import generate, generate_ids  # noqa: F401
+from .gpt import GPT, KeyValueCache  # noqa: F401
 from .language_model import RNNLanguageModel  # noqa: F401
 from .lm_task import LanguageModelTrainer  # noqa: F401
 from .padding import pad_batch, sequence_mask, truncate_pad  # noqa: F401

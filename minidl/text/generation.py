@@ -1,8 +1,15 @@
-"""Text generation with a recurrent language model: greedy decoding and sampling.
+"""Text generation with a language model: greedy decoding and sampling.
 
 The model first reads the whole prompt (one forward call, which warms its state); then,
 token by token, the next token is chosen from the scores o of the last position and fed
-back with the carried state.
+back with the carried state -- a recurrent network's hidden state, or a Transformer's key /
+value cache (``GPT``). ``use_cache=False`` instead reads the whole context again at every
+step, from no state: the same tokens, at the cost the cache saves (it is how one measures
+that saving). A model with a ``context_size`` (a Transformer's learned positions) reads at
+most that many tokens: a longer prompt is cut to its last ``context_size``, and when the
+context is full it restarts from its last ``context_size // 2`` tokens (re-read in one
+forward pass; the cache is rebuilt from them), so it then grows again from half a window.
+Both modes read exactly the same contexts.
 
 - ``strategy="greedy"``: the most likely token, argmax_i o_i.
 - ``strategy="sample"``: a draw from softmax(o / temperature) (Ackley et al., 1985);
@@ -97,7 +104,7 @@ def _as_prompt_array(prompt_ids):
 
 
 def generate_ids(model, prompt_ids, max_new_tokens, strategy="greedy", temperature=1.0,
-                 top_k=None, top_p=None, seed=None):
+                 top_k=None, top_p=None, seed=None, use_cache=True):
     """Continue token ids with ``model`` (``forward(x, state) -> (logits, state)``).
 
     ``prompt_ids``: a 1-D sequence of ids (or an (N, T) batch of prompts of equal length).
@@ -112,25 +119,38 @@ def generate_ids(model, prompt_ids, max_new_tokens, strategy="greedy", temperatu
     if vocab_size is not None and (batch.min() < 0 or batch.max() >= vocab_size):
         raise ValueError(f"prompt_ids must lie in [0, {vocab_size}) (the model's vocabulary), "
                          f"got ids from {batch.min()} to {batch.max()}")
+    if not isinstance(use_cache, bool):
+        raise TypeError(f"use_cache must be a bool, got {type(use_cache).__name__}")
     generator = np.random.default_rng(seed) if seed is not None else default_rng()
-    new = np.empty((batch.shape[0], max_new_tokens), dtype=np.int64)
+    window = getattr(model, "context_size", None)
+    sequence = np.concatenate([batch, np.empty((batch.shape[0], max_new_tokens), np.int64)],
+                              axis=1)
+    start = batch.shape[1]
+    begin = max(0, start - window) if window else 0  # the model reads sequence[:, begin:]
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            x, state = from_numpy(np.ascontiguousarray(batch)), None
-            for t in range(max_new_tokens):
-                logits, state = model(x, state)
-                last = logits[:, -1].numpy()
-                new[:, t] = _choose(last, strategy, temperature, top_k, top_p, generator)
-                x = from_numpy(np.ascontiguousarray(new[:, t:t + 1]))
+            x, state = sequence[:, begin:start], None
+            for t in range(start, start + max_new_tokens):
+                logits, state = model(from_numpy(np.ascontiguousarray(x)), state)
+                sequence[:, t] = _choose(logits[:, -1].numpy(), strategy, temperature, top_k,
+                                         top_p, generator)
+                if window and t + 1 - begin > window:  # full: keep the last half window
+                    begin = t + 1 - max(1, window // 2)
+                    x, state = sequence[:, begin:t + 1], None
+                elif use_cache:
+                    x = sequence[:, t:t + 1]
+                else:
+                    x, state = sequence[:, begin:t + 1], None
     finally:
         model.train(was_training)
-    return from_numpy(new if prompt.ndim == 2 else new[0])
+    new = sequence[:, start:]
+    return from_numpy(np.ascontiguousarray(new if prompt.ndim == 2 else new[0]))
 
 
 def generate(model, vocab, tokenizer, prompt, max_new_tokens, strategy="greedy",
-             temperature=1.0, top_k=None, top_p=None, seed=None):
+             temperature=1.0, top_k=None, top_p=None, seed=None, use_cache=True):
     """The text ``prompt`` continued by ``max_new_tokens`` tokens of ``model``.
 
     ``tokenizer`` (``tokenize`` / ``detokenize``) splits the prompt; ``vocab`` maps its tokens
@@ -150,5 +170,5 @@ def generate(model, vocab, tokenizer, prompt, max_new_tokens, strategy="greedy",
         raise ValueError(f"prompt tokens not in the vocabulary (which has no '<unk>'): "
                          f"{sorted(set(unknown))!r}")
     new = generate_ids(model, vocab.lookup_indices(tokens), max_new_tokens, strategy,
-                       temperature, top_k, top_p, seed)
+                       temperature, top_k, top_p, seed, use_cache)
     return tokenizer.detokenize(tokens + vocab.lookup_tokens(new))

@@ -16,6 +16,7 @@ its mean per token is the loss in nats, and exp(loss) the perplexity.
 2017; Inan et al., 2017): V = E, which needs ``embed_dim == hidden_size``.
 """
 from .. import _creation, nn
+from ._checks import positive_int, probability
 
 __all__ = ["RNNLanguageModel", "CELLS"]
 
@@ -23,9 +24,7 @@ CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 
 
 def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"RNNLanguageModel({name}=) must be an int >= 1, got {value!r}")
-    return value
+    return positive_int("RNNLanguageModel", name, value)
 
 
 class RNNLanguageModel(nn.Module):
@@ -56,10 +55,7 @@ class RNNLanguageModel(nn.Module):
         if cell not in CELLS:
             raise ValueError(f"RNNLanguageModel(cell=) must be one of {', '.join(CELLS)}, "
                              f"got {cell!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
-                or not 0 <= dropout < 1:
-            raise ValueError(f"RNNLanguageModel(dropout=) must be a probability in [0, 1), "
-                             f"got {dropout!r}")
+        probability("RNNLanguageModel", "dropout", dropout)
         if tie_weights and embed_dim != hidden_size:
             raise ValueError(f"RNNLanguageModel(tie_weights=True) shares the embedding with the "
                              f"decoder, which needs embed_dim == hidden_size; got embed_dim="

@@ -3,6 +3,7 @@
 
     minidl train seq2seq --data dates              # "the 3rd of March 1998" -> "1998-03-03"
     minidl train seq2seq --data en-es --no-attention --epochs 20
+    minidl train seq2seq --data en-es --arch transformer
     minidl translate runs/seq2seq-dates-.../best.safetensors "friday 13 may 2011" \\
         --beam-size 4 --heatmap attention.png
 
@@ -12,8 +13,11 @@ Data (``minidl.text.datasets``): ``dates`` (characters in, characters out) and `
 the training split only. A sequence is its tokens, cut to ``--max-len - 1``, and ``<eos>``;
 ``--max-len`` also bounds the length of a decoded translation.
 
-Model: ``Seq2SeqEncoder`` + ``AttentionDecoder`` (Bahdanau attention), or with
-``--no-attention`` the plain ``Seq2SeqDecoder`` (fixed context). Training: teacher forcing,
+Model (``--arch gru``, default): ``Seq2SeqEncoder`` + ``AttentionDecoder`` (Bahdanau
+attention), or with ``--no-attention`` the plain ``Seq2SeqDecoder`` (fixed context);
+``--arch transformer``: ``TransformerSeq2SeqEncoder`` + ``TransformerSeq2SeqDecoder`` (the
+heatmap then shows the last decoder layer's cross-attention). Options of one architecture
+are refused with the other. Training: teacher forcing,
 ``MaskedCrossEntropyLoss`` (mean per valid target token), Adam with a cosine decay per step,
 gradients clipped to norm 1. Every epoch the validation split is translated greedily:
 ``val_exact`` (share of exact translations) and ``val_bleu`` (sacrebleu-style corpus BLEU,
@@ -45,124 +49,41 @@ from ..train.tasks import (
     register_task,
 )
 from ..train.trainer import Trainer
+from .attention_plot import plot_attention
 from .bleu import bleu_score
 from .decoding import beam_search, force_decode, greedy_decode
-from .padding import pad_batch
 from .seq2seq import (
     AttentionDecoder,
     EncoderDecoder,
     MaskedCrossEntropyLoss,
     Seq2SeqDecoder,
     Seq2SeqEncoder,
-    teacher_forcing_inputs,
 )
-from .tokenizers import CharTokenizer, WordTokenizer
-from .vocab import Vocab
+from .transformer_seq2seq import TransformerSeq2SeqDecoder, TransformerSeq2SeqEncoder
+from .translation_data import TOKENIZERS, PairBatches, TranslationCodec, load_pairs
 
-__all__ = ["PairBatches", "Seq2SeqTrainer", "TranslationCodec", "build_seq2seq",
-           "load_translator", "plot_attention", "DATA_DEFAULTS"]
+__all__ = ["Seq2SeqTrainer", "build_seq2seq", "load_translator", "DEFAULTS", "ARCH_OPTIONS"]
 
-# Defaults per data set, tuned on the validation splits (see the README).
-DATA_DEFAULTS = {
-    "dates": {"epochs": 3, "batch_size": 128, "lr": 5e-3, "embed_size": 32,
-              "hidden_size": 128, "num_layers": 1, "dropout": 0.0, "max_len": 40,
-              "min_freq": 1},
-    "en-es": {"epochs": 20, "batch_size": 64, "lr": 5e-3, "embed_size": 128,
-              "hidden_size": 256, "num_layers": 1, "dropout": 0.2, "max_len": 45,
-              "min_freq": 2},
+# Defaults per architecture and data set, tuned on the validation splits (see the README).
+DEFAULTS = {
+    ("gru", "dates"): {"epochs": 3, "batch_size": 128, "lr": 5e-3, "embed_size": 32,
+                       "hidden_size": 128, "num_layers": 1, "dropout": 0.0, "max_len": 40,
+                       "min_freq": 1},
+    ("gru", "en-es"): {"epochs": 20, "batch_size": 64, "lr": 5e-3, "embed_size": 128,
+                       "hidden_size": 256, "num_layers": 1, "dropout": 0.2, "max_len": 45,
+                       "min_freq": 2},
+    ("transformer", "dates"): {"epochs": 3, "batch_size": 128, "lr": 1e-3, "d_model": 64,
+                               "nhead": 4, "num_layers": 2, "ff_dim": 256, "dropout": 0.0,
+                               "max_len": 40, "min_freq": 1},
+    ("transformer", "en-es"): {"epochs": 20, "batch_size": 64, "lr": 5e-4, "d_model": 128,
+                               "nhead": 4, "num_layers": 2, "ff_dim": 512, "dropout": 0.2,
+                               "max_len": 45, "min_freq": 2},
 }
-TOKENIZERS = {"dates": "char", "en-es": "word"}
+# the options only one architecture has
+ARCH_OPTIONS = {"gru": ("embed_size", "hidden_size", "no_attention"),
+                "transformer": ("d_model", "nhead", "ff_dim")}
 EVAL_BATCH_SIZE = 250
 LENGTH_ALPHA = 0.75
-
-
-def _load_pairs(data, split):
-    from . import datasets
-    return datasets.dates(split) if data == "dates" else datasets.en_es_pairs(split)
-
-
-def _tokenizer(kind):
-    return CharTokenizer() if kind == "char" else WordTokenizer(lower=True)
-
-
-class TranslationCodec:
-    """Text <-> ids for both sides: the tokenizers (``'char'`` / ``'word'``), the source and
-    target vocabularies and ``max_len`` (tokens per sequence, ``<eos>`` included)."""
-
-    def __init__(self, src_kind, tgt_kind, src_vocab, tgt_vocab, max_len):
-        self.src_kind, self.tgt_kind = src_kind, tgt_kind
-        self.src_tok, self.tgt_tok = _tokenizer(src_kind), _tokenizer(tgt_kind)
-        self.src_vocab, self.tgt_vocab, self.max_len = src_vocab, tgt_vocab, max_len
-
-    @classmethod
-    def from_pairs(cls, pairs, src_kind, tgt_kind, min_freq, max_len):
-        src_tok, tgt_tok = _tokenizer(src_kind), _tokenizer(tgt_kind)
-        return cls(src_kind, tgt_kind, Vocab([src_tok.tokenize(s) for s, _ in pairs], min_freq),
-                   Vocab([tgt_tok.tokenize(t) for _, t in pairs], min_freq), max_len)
-
-    def _ids(self, vocab, tokens):
-        return vocab.lookup_indices(tokens[:self.max_len - 1]) + [vocab.eos_index]
-
-    def source_ids(self, text):
-        return self._ids(self.src_vocab, self.src_tok.tokenize(text))
-
-    def target_ids(self, text):
-        return self._ids(self.tgt_vocab, self.tgt_tok.tokenize(text))
-
-    def source_tokens(self, text):
-        return self.src_tok.tokenize(text)[:self.max_len - 1] + ["<eos>"]
-
-    def target_text(self, ids):
-        return self.tgt_tok.detokenize(self.tgt_vocab.lookup_tokens(ids))
-
-    def reference(self, text):
-        """``text`` as a translation can write it (lower-cased words, re-spaced)."""
-        return self.tgt_tok.detokenize(self.tgt_tok.tokenize(text))
-
-    def config(self):
-        return {"src_tokenizer": self.src_kind, "tgt_tokenizer": self.tgt_kind,
-                "src_itos": self.src_vocab.itos, "tgt_itos": self.tgt_vocab.itos,
-                "max_len": self.max_len}
-
-    @classmethod
-    def from_config(cls, c):
-        specials = ("<unk>", "<pad>", "<bos>", "<eos>")
-
-        def vocab(itos):
-            if tuple(itos[:4]) != specials:
-                raise ValueError(f"the checkpoint's vocabulary does not start with {specials}")
-            return Vocab(itos[4:], specials=specials)
-        return cls(c["src_tokenizer"], c["tgt_tokenizer"], vocab(c["src_itos"]),
-                   vocab(c["tgt_itos"]), c["max_len"])
-
-
-class PairBatches:
-    """Batches of ``(src, src_len, dec_in, tgt, tgt_len, index)`` from id lists, padded to
-    the longest sequence of each batch. ``shuffle`` deals a new seeded order every epoch;
-    ``references`` (target strings) and ``beam_size`` (1: greedy) serve the evaluation."""
-
-    def __init__(self, sources, targets, batch_size, codec, shuffle=False, seed=0,
-                 references=None, beam_size=1):
-        self.sources, self.targets, self.codec = sources, targets, codec
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
-        self.references, self.beam_size = references, beam_size
-        self.epoch = 0
-
-    def __len__(self):
-        return -(-len(self.sources) // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.sources)
-        order = np.arange(n)
-        if self.shuffle:
-            order = np.random.default_rng((self.seed, self.epoch)).permutation(n)
-            self.epoch += 1
-        src_pad, tgt = self.codec.src_vocab.pad_index, self.codec.tgt_vocab
-        for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size]
-            src, src_len = pad_batch([self.sources[i] for i in index], src_pad)
-            y, y_len = pad_batch([self.targets[i] for i in index], tgt.pad_index)
-            yield src, src_len, teacher_forcing_inputs(y, tgt.bos_index), y, y_len, index
 
 
 class Seq2SeqTrainer(Trainer):
@@ -212,33 +133,23 @@ class Seq2SeqTrainer(Trainer):
                 "bleu": bleu_score(hyps, loader.references)}
 
 
-def build_seq2seq(src_vocab_size, tgt_vocab_size, embed_size, hidden_size, num_layers,
-                  dropout, attention):
-    """The encoder-decoder of the task (its arguments are the checkpoint's ``model``)."""
-    args = (embed_size, hidden_size, num_layers, dropout)
-    decoder = (AttentionDecoder if attention else Seq2SeqDecoder)(tgt_vocab_size, *args)
+def build_seq2seq(src_vocab_size, tgt_vocab_size, arch="gru", **kwargs):
+    """The encoder-decoder of the task (its arguments are the checkpoint's ``model``):
+    ``arch="gru"`` takes ``embed_size, hidden_size, num_layers, dropout, attention``;
+    ``arch="transformer"`` takes ``d_model, nhead, num_layers, ff_dim, dropout, positions``
+    (the longest sequence it reads)."""
+    if arch == "transformer":
+        args = (kwargs["d_model"], kwargs["nhead"], kwargs["num_layers"], kwargs["ff_dim"],
+                kwargs["dropout"], kwargs["positions"])
+        return EncoderDecoder(TransformerSeq2SeqEncoder(src_vocab_size, *args),
+                              TransformerSeq2SeqDecoder(tgt_vocab_size, *args))
+    if arch != "gru":
+        raise ValueError(f"unknown seq2seq architecture {arch!r} (expected 'gru' or "
+                         f"'transformer')")
+    args = (kwargs["embed_size"], kwargs["hidden_size"], kwargs["num_layers"], kwargs["dropout"])
+    decoder = (AttentionDecoder if kwargs["attention"] else Seq2SeqDecoder)(tgt_vocab_size,
+                                                                             *args)
     return EncoderDecoder(Seq2SeqEncoder(src_vocab_size, *args), decoder)
-
-
-def plot_attention(weights, src_tokens, out_tokens, path, title=None):
-    """Draw attention ``weights`` (output steps x source positions) as a heatmap PNG."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    rows, cols = weights.shape
-    fig = Figure(figsize=(max(4.0, 0.3 * cols + 2), max(3.0, 0.3 * rows + 1.5)), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(cols), [repr(t)[1:-1] or " " for t in src_tokens[:cols]],
-                  rotation=90, fontsize=8)
-    ax.set_yticks(range(rows), list(out_tokens[:rows]), fontsize=8)
-    ax.set_xlabel("source")
-    ax.set_ylabel("translation")
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.colorbar(image, ax=ax)
-    fig.tight_layout()
-    fig.savefig(path)
 
 
 def _plot_translation(codec, source, ids, weights, path):
@@ -257,31 +168,41 @@ def _dropout(text):
     return p
 
 
+def _defaults_help(name):
+    return ", ".join(f"{arch} {data} {v[name]:g}" for (arch, data), v in DEFAULTS.items()
+                     if name in v)
+
+
 def _add_arguments(parser):
     add_training_arguments(parser, {"epochs": 0, "batch_size": 0, "lr": 0.0})
     parser.set_defaults(epochs=None, batch_size=None, lr=None)
-    for action in parser._actions:  # the shared options' defaults depend on --data
+    for action in parser._actions:  # the shared options' defaults depend on --data, --arch
         if action.dest in ("epochs", "batch_size", "lr"):
-            action.help = action.help.split(" (default")[0] + " (default: " + ", ".join(
-                f"{d} {v[action.dest]:g}" for d, v in DATA_DEFAULTS.items()) + ")"
-    parser.add_argument("--data", choices=tuple(DATA_DEFAULTS), default="dates",
+            action.help = action.help.split(" (default")[0] + \
+                f" (default: {_defaults_help(action.dest)})"
+    parser.add_argument("--data", choices=("dates", "en-es"), default="dates",
                         help="dates: human-written dates -> ISO 8601 (characters, default); "
                              "en-es: English -> Spanish verses (words)")
-    parser.add_argument("--no-attention", action="store_true",
+    parser.add_argument("--arch", choices=tuple(ARCH_OPTIONS), default="gru",
+                        help="gru: GRU encoder-decoder with Bahdanau attention (default); "
+                             "transformer: the Transformer encoder-decoder")
+    parser.add_argument("--no-attention", action="store_true", default=None,
                         help="the plain GRU decoder with a fixed context (no attention)")
     for name, kind, help_text in (
-            ("embed_size", positive_int, "token embedding size"),
-            ("hidden_size", positive_int, "GRU state size"),
-            ("num_layers", positive_int, "stacked GRU layers"),
+            ("embed_size", positive_int, "GRU: token embedding size"),
+            ("hidden_size", positive_int, "GRU: state size"),
+            ("d_model", positive_int, "Transformer: width of the embeddings and layers"),
+            ("nhead", positive_int, "Transformer: attention heads"),
+            ("ff_dim", positive_int, "Transformer: feed-forward hidden width"),
+            ("num_layers", positive_int, "stacked GRU / Transformer layers"),
             ("dropout", _dropout, "dropout on embeddings, attention weights, between "
                                   "layers and before the output layer"),
             ("max_len", number(int, 2, "an integer >= 2"),
              "tokens per sequence, <eos> included (longer ones are cut), and the longest "
              "translation decoded"),
             ("min_freq", positive_int, "keep tokens seen this often in the training split")):
-        defaults = ", ".join(f"{d} {v[name]:g}" for d, v in DATA_DEFAULTS.items())
         parser.add_argument("--" + name.replace("_", "-"), type=kind,
-                            help=f"{help_text} (default: {defaults})")
+                            help=f"{help_text} (default: {_defaults_help(name)})")
     parser.add_argument("--beam-size", type=positive_int, default=4,
                         help="beam width of the final test translation (default 4; 1: greedy)")
     parser.add_argument("--limit", type=positive_int, metavar="N",
@@ -291,12 +212,18 @@ def _add_arguments(parser):
 def _run(args):
     prog = "minidl train seq2seq"
     t0 = time.perf_counter()
-    d = DATA_DEFAULTS[args.data]
+    for arch, names in ARCH_OPTIONS.items():
+        given = [n for n in names if arch != args.arch and getattr(args, n) is not None]
+        if given:
+            print(f"{prog}: error: {', '.join('--' + n.replace('_', '-') for n in given)} "
+                  f"only apply to --arch {arch}, not {args.arch}", file=sys.stderr)
+            return 1
+    d = DEFAULTS[args.arch, args.data]
     for key in d:
         if getattr(args, key) is None:
             setattr(args, key, d[key])
-    train_pairs = _load_pairs(args.data, "train")[:args.limit]
-    val_pairs, test_pairs = _load_pairs(args.data, "val"), _load_pairs(args.data, "test")
+    train_pairs = load_pairs(args.data, "train")[:args.limit]
+    val_pairs, test_pairs = load_pairs(args.data, "val"), load_pairs(args.data, "test")
     kind = TOKENIZERS[args.data]
     codec = TranslationCodec.from_pairs(train_pairs, kind, kind, args.min_freq, args.max_len)
 
@@ -309,9 +236,18 @@ def _run(args):
                   references=[codec.reference(t) for _, t in test_pairs])
     manual_seed(args.seed)
     model_kwargs = {"src_vocab_size": len(codec.src_vocab),
-                    "tgt_vocab_size": len(codec.tgt_vocab), "embed_size": args.embed_size,
-                    "hidden_size": args.hidden_size, "num_layers": args.num_layers,
-                    "dropout": args.dropout, "attention": not args.no_attention}
+                    "tgt_vocab_size": len(codec.tgt_vocab), "arch": args.arch,
+                    "num_layers": args.num_layers, "dropout": args.dropout}
+    if args.arch == "gru":
+        model_kwargs.update(embed_size=args.embed_size, hidden_size=args.hidden_size,
+                            attention=not args.no_attention)
+        described = (f"GRU {args.num_layers} x {args.hidden_size} "
+                     f"{'without' if args.no_attention else 'with'} attention")
+    else:
+        model_kwargs.update(d_model=args.d_model, nhead=args.nhead, ff_dim=args.ff_dim,
+                            positions=args.max_len + 1)
+        described = (f"Transformer {args.num_layers} + {args.num_layers} layers x "
+                     f"{args.d_model} ({args.nhead} heads, feed-forward {args.ff_dim})")
     model = build_seq2seq(**model_kwargs)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * len(train))
@@ -326,8 +262,7 @@ def _run(args):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{prog}: data {args.data} ({len(train_pairs)} / {len(val_pairs)} / "
           f"{len(test_pairs)} train / val / test pairs, vocabularies {len(codec.src_vocab)} / "
-          f"{len(codec.tgt_vocab)}), GRU {args.num_layers} x {args.hidden_size} "
-          f"{'without' if args.no_attention else 'with'} attention, {n_params} parameters, "
+          f"{len(codec.tgt_vocab)}), {described}, {n_params} parameters, "
           f"{args.epochs} epochs, batch {args.batch_size}, adam lr {args.lr:g}, "
           f"dropout {args.dropout:g}, seed {args.seed}", flush=True)
     print(f"output folder: {out}", flush=True)
@@ -358,8 +293,9 @@ def _run(args):
     return 0
 
 
-register_task(Task("seq2seq", "GRU encoder-decoder translation with Bahdanau attention "
-                              "(dates -> ISO, English -> Spanish), BLEU", _add_arguments, _run))
+register_task(Task("seq2seq", "encoder-decoder translation, GRU with Bahdanau attention or "
+                              "the Transformer (dates -> ISO, English -> Spanish), BLEU",
+                   _add_arguments, _run))
 
 
 # ------------------------------------------------------------ minidl translate
@@ -391,7 +327,7 @@ def _translate_run(args):
     except (ValueError, KeyError, RuntimeError) as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
-    if args.heatmap and not ckpt["config"]["model"]["attention"]:
+    if args.heatmap and not ckpt["config"]["model"].get("attention", True):
         print(f"{prog}: error: --heatmap needs an attention model; {args.checkpoint} was "
               f"trained with --no-attention", file=sys.stderr)
         return 1

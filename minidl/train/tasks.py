@@ -21,7 +21,8 @@ __all__ = ["Task", "Command", "TASKS", "COMMANDS", "PROVIDERS", "register_task",
            "load_task_checkpoint"]
 
 # Modules that register tasks and commands when imported.
-PROVIDERS = ("minidl.text.lm_task", "minidl.text.seq2seq_task", "minidl.text.word2vec_task")
+PROVIDERS = ("minidl.text.lm_task", "minidl.text.gpt_task", "minidl.text.seq2seq_task",
+             "minidl.text.word2vec_task")
 
 
 @dataclass
