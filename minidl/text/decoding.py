@@ -12,8 +12,10 @@ All three take a batch of padded source ids ``src (N, S)`` with their lengths ``
   coverage term): keep the ``beam_size`` best partial sequences by total log-probability;
   a hypothesis that ends with ``<eos>`` among the top ``beam_size`` candidates is finished
   and scored ``log P / L^alpha`` (``L`` its length, ``<eos>`` counted); a sentence is done
-  with ``beam_size`` finished hypotheses or after ``max_len`` steps (the live beams then
-  count as hypotheses of length ``max_len``). With ``beam_size=1`` this is greedy search.
+  when ``beam_size`` hypotheses have finished and its best live beam, scored at its
+  current length, scores no better than the ``beam_size``-th of them, or after ``max_len``
+  steps (the live beams then count as hypotheses of length ``max_len``). With
+  ``beam_size=1`` this is greedy search.
 """
 import numpy as np
 
@@ -148,7 +150,13 @@ def beam_search(model, src, src_lens, bos_index, eos_index, max_len, beam_size=4
                     j += 1
                     if j == k:
                         break
-                done[i] = len(finished[i]) >= k or j == 0  # or no live beam left
+                # done when no live beam is left, or when k hypotheses have finished and the
+                # best live beam, scored at its current length, cannot beat the k-th of them
+                if j == 0:
+                    done[i] = True
+                elif len(finished[i]) >= k:
+                    kth = sorted(h[0] for h in finished[i])[-k]
+                    done[i] = new_scores[i, 0] / (t + 1) ** alpha <= kth
             if done.all():
                 break
             rows = np.arange(n)[:, None]

@@ -72,10 +72,12 @@ DEFAULTS = {
     ("gru", "en-es"): {"epochs": 20, "batch_size": 64, "lr": 5e-3, "embed_size": 128,
                        "hidden_size": 256, "num_layers": 1, "dropout": 0.2, "max_len": 45,
                        "min_freq": 2},
-    ("transformer", "dates"): {"epochs": 3, "batch_size": 128, "lr": 1e-3, "d_model": 64,
+    # transformer dates: lr 1e-3 for 3 epochs reached val exact 11.7 %; 2e-3 for 6 epochs
+    # 100 % from epoch 5. en-es: lr 5e-4 val BLEU 1.2, 1e-3 about 9 (see the README).
+    ("transformer", "dates"): {"epochs": 6, "batch_size": 128, "lr": 2e-3, "d_model": 64,
                                "nhead": 4, "num_layers": 2, "ff_dim": 256, "dropout": 0.0,
                                "max_len": 40, "min_freq": 1},
-    ("transformer", "en-es"): {"epochs": 20, "batch_size": 64, "lr": 5e-4, "d_model": 128,
+    ("transformer", "en-es"): {"epochs": 20, "batch_size": 64, "lr": 1e-3, "d_model": 128,
                                "nhead": 4, "num_layers": 2, "ff_dim": 512, "dropout": 0.2,
                                "max_len": 45, "min_freq": 2},
 }

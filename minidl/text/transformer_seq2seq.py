@@ -37,12 +37,16 @@ def padding_mask(valid_lens, steps):
 
 
 class _Embedding(nn.Module):
-    """embedding(x) * sqrt(d_model) + sinusoidal positions, then dropout."""
+    """embedding(x) * sqrt(d_model) + sinusoidal positions, then dropout. The embedding
+    starts as N(0, 1 / d_model) (as in fairseq), so that the scaled embedding has unit
+    size like the positions; ``nn.Embedding``'s N(0, 1) would drown them 8-fold at
+    d_model 64, and the model then mixes up the order of repeated characters."""
 
     def __init__(self, vocab_size, d_model, dropout, max_len):
         super().__init__()
         self.scale = math.sqrt(d_model)
         self.embedding = nn.Embedding(vocab_size, d_model)
+        nn.init.normal_(self.embedding.weight, 0.0, d_model ** -0.5)
         self.position = nn.PositionalEncoding(d_model, dropout, max_len, batch_first=True)
 
     def forward(self, x):

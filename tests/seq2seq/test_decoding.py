@@ -94,6 +94,21 @@ def test_beam_search_beats_greedy_where_greedy_is_wrong():
     assert math.isclose(scores[0], math.log(0.36) / 2, rel_tol=1e-5)
 
 
+def test_beam_search_does_not_stop_at_unlikely_early_endings():
+    # a confident chain 4 -> 5 -> ... -> 8 -> <eos> with a 2 % chance of <eos> at every step:
+    # early endings finish first, but the live beam is far better and must be followed
+    chain = [4, 5, 6, 7, 8]
+    table = np.zeros((10, 10))
+    for prev, nxt in zip([BOS] + chain[:-1], chain):
+        table[prev, [nxt, EOS]] = 0.98, 0.02
+    table[chain[-1], EOS] = 1.0
+    model = EncoderDecoder(_Dummy(), _TableDecoder(table))
+    src, lens = minidl.tensor([[4]]), minidl.tensor([1])
+    beam, scores = beam_search(model, src, lens, BOS, EOS, max_len=8, beam_size=2, alpha=0.75)
+    assert beam == [chain]
+    assert math.isclose(scores[0], 5 * math.log(0.98) / 6 ** 0.75, rel_tol=1e-4)
+
+
 def test_force_decode_gives_greedy_attention_and_beam_scores():
     model = _random_model(True, 4)
     src, lens = _sources(4)
