@@ -27,7 +27,6 @@ translate the test split once with beam search (``--beam-size``), and one decode
 sentence's attention is drawn into ``attention.png``. BLEU compares the lower-cased,
 re-tokenized reference with the detokenized translation.
 """
-import argparse
 import os
 import sys
 import time
@@ -38,7 +37,7 @@ from .. import optim
 from .._creation import from_numpy
 from ..autograd import no_grad
 from ..backend import manual_seed
-from ..train.arguments import number, positive_int
+from ..train.arguments import fraction, number, positive_int
 from ..train.tasks import (
     Command,
     Task,
@@ -135,20 +134,31 @@ class Seq2SeqTrainer(Trainer):
                 "bleu": bleu_score(hyps, loader.references)}
 
 
+# the model arguments of each architecture (a checkpoint's ``model`` holds them)
+MODEL_ARGS = {"gru": ("embed_size", "hidden_size", "num_layers", "dropout", "attention"),
+              "transformer": ("d_model", "nhead", "num_layers", "ff_dim", "dropout",
+                              "positions")}
+
+
 def build_seq2seq(src_vocab_size, tgt_vocab_size, arch="gru", **kwargs):
     """The encoder-decoder of the task (its arguments are the checkpoint's ``model``):
     ``arch="gru"`` takes ``embed_size, hidden_size, num_layers, dropout, attention``;
     ``arch="transformer"`` takes ``d_model, nhead, num_layers, ff_dim, dropout, positions``
-    (the longest sequence it reads)."""
-    if arch == "transformer":
-        args = (kwargs["d_model"], kwargs["nhead"], kwargs["num_layers"], kwargs["ff_dim"],
-                kwargs["dropout"], kwargs["positions"])
-        return EncoderDecoder(TransformerSeq2SeqEncoder(src_vocab_size, *args),
-                              TransformerSeq2SeqDecoder(tgt_vocab_size, *args))
-    if arch != "gru":
+    (the longest sequence it reads). Other or missing arguments are refused by name."""
+    if arch not in MODEL_ARGS:
         raise ValueError(f"unknown seq2seq architecture {arch!r} (expected 'gru' or "
                          f"'transformer')")
-    args = (kwargs["embed_size"], kwargs["hidden_size"], kwargs["num_layers"], kwargs["dropout"])
+    wanted = MODEL_ARGS[arch]
+    extra, missing = sorted(set(kwargs) - set(wanted)), [k for k in wanted if k not in kwargs]
+    if extra or missing:
+        raise TypeError(f"build_seq2seq(arch={arch!r}) takes {', '.join(wanted)}"
+                        + (f"; unexpected: {', '.join(extra)}" if extra else "")
+                        + (f"; missing: {', '.join(missing)}" if missing else ""))
+    if arch == "transformer":
+        args = [kwargs[k] for k in wanted]
+        return EncoderDecoder(TransformerSeq2SeqEncoder(src_vocab_size, *args),
+                              TransformerSeq2SeqDecoder(tgt_vocab_size, *args))
+    args = [kwargs[k] for k in wanted[:4]]
     decoder = (AttentionDecoder if kwargs["attention"] else Seq2SeqDecoder)(tgt_vocab_size,
                                                                              *args)
     return EncoderDecoder(Seq2SeqEncoder(src_vocab_size, *args), decoder)
@@ -163,13 +173,6 @@ def _plot_translation(codec, source, ids, weights, path):
 
 
 # ------------------------------------------------------------ minidl train seq2seq
-def _dropout(text):
-    p = number(float, 0.0, "a dropout probability 0 <= p < 1")(text)
-    if p >= 1:
-        raise argparse.ArgumentTypeError(f"expected a dropout probability 0 <= p < 1, got {p}")
-    return p
-
-
 def _defaults_help(name):
     return ", ".join(f"{arch} {data} {v[name]:g}" for (arch, data), v in DEFAULTS.items()
                      if name in v)
@@ -197,8 +200,9 @@ def _add_arguments(parser):
             ("nhead", positive_int, "Transformer: attention heads"),
             ("ff_dim", positive_int, "Transformer: feed-forward hidden width"),
             ("num_layers", positive_int, "stacked GRU / Transformer layers"),
-            ("dropout", _dropout, "dropout on embeddings, attention weights, between "
-                                  "layers and before the output layer"),
+            ("dropout", fraction("a dropout probability 0 <= p < 1"),
+             "dropout on embeddings, attention weights, between layers and before the output "
+             "layer"),
             ("max_len", number(int, 2, "an integer >= 2"),
              "tokens per sequence, <eos> included (longer ones are cut), and the longest "
              "translation decoded"),

@@ -99,6 +99,12 @@ def test_greedy_beam_and_forced_decoding_run_it():
 def test_build_seq2seq_refuses_an_unknown_architecture():
     with pytest.raises(ValueError, match="unknown seq2seq architecture 'lstm'"):
         build_seq2seq(5, 5, arch="lstm")
+    gru = dict(embed_size=4, hidden_size=8, num_layers=1, dropout=0.0, attention=True)
+    with pytest.raises(TypeError, match="unexpected: d_model"):
+        build_seq2seq(5, 5, d_model=16, **gru)  # never silently ignored
+    with pytest.raises(TypeError, match="missing: positions"):
+        build_seq2seq(5, 5, arch="transformer", d_model=8, nhead=2, num_layers=1, ff_dim=8,
+                      dropout=0.0)
 
 
 TINY = ["--arch", "transformer", "--epochs", "1", "--limit", "64", "--d-model", "16",

@@ -11,6 +11,7 @@ from .normalization import LayerNorm
 from .transformer_encoder import (
     _activation_fn,
     _check_flag,
+    _check_stack_args,
     _clones,
     detect_is_causal,
     seq_len,
@@ -86,11 +87,7 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
-        if not isinstance(decoder_layer, Module):
-            raise TypeError(f"decoder_layer should be a Module, got "
-                            f"{type(decoder_layer).__name__}")
-        if norm is not None and not isinstance(norm, Module):
-            raise TypeError(f"norm should be a Module or None, got {type(norm).__name__}")
+        _check_stack_args(decoder_layer, "decoder_layer", norm)
         self.layers = _clones(decoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm

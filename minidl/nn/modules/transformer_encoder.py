@@ -139,6 +139,15 @@ class TransformerEncoderLayer(Module):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
+def _check_stack_args(layer, name, norm):
+    """The layer and final norm of an encoder / decoder stack must be Modules (torch's
+    errors)."""
+    if not isinstance(layer, Module):
+        raise TypeError(f"{name} should be a Module, got {type(layer).__name__}")
+    if norm is not None and not isinstance(norm, Module):
+        raise TypeError(f"norm should be a Module or None, got {type(norm).__name__}")
+
+
 def _why_no_nested(layer):
     """torch's reasons (at construction) for not taking the nested-tensor path, or ''."""
     if not isinstance(layer, TransformerEncoderLayer):
@@ -182,11 +191,7 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
         super().__init__()
-        if not isinstance(encoder_layer, Module):
-            raise TypeError(f"encoder_layer should be a Module, got "
-                            f"{type(encoder_layer).__name__}")
-        if norm is not None and not isinstance(norm, Module):
-            raise TypeError(f"norm should be a Module or None, got {type(norm).__name__}")
+        _check_stack_args(encoder_layer, "encoder_layer", norm)
         _check_flag(enable_nested_tensor, "enable_nested_tensor")
         _check_flag(mask_check, "mask_check")
         self.layers = _clones(encoder_layer, num_layers)
