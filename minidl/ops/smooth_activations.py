@@ -4,14 +4,12 @@ import math
 
 import numpy as np
 
-from ._erf import erf_array
+from ._erf import normal_cdf_and_density
 from .activation import PointwiseActivation, apply_activation, sigmoid_array, softplus_array
 
 __all__ = []
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class GELU(PointwiseActivation):
@@ -21,7 +19,7 @@ class GELU(PointwiseActivation):
     def f(x, approximate):
         if approximate == "tanh":
             return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))))
-        return 0.5 * x * (1.0 + erf_array(x * _INV_SQRT_2))
+        return x * normal_cdf_and_density(x)[0]
 
     @staticmethod
     def grad(g, x, approximate):
@@ -29,8 +27,7 @@ class GELU(PointwiseActivation):
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
             dt = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt)
-        cdf = 0.5 * (1.0 + erf_array(x * _INV_SQRT_2))
-        pdf = np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        cdf, pdf = normal_cdf_and_density(x)
         return g * (cdf + x * pdf)
 
 
