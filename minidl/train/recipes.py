@@ -40,8 +40,8 @@ from .trainer import Trainer, evaluate, load_checkpoint
 
 __all__ = ["Recipe", "RECIPES", "register_recipe", "get_recipe", "open_image_data",
            "prepare_image_data", "build_optimizer", "build_scheduler", "train_classifier",
-           "evaluate_checkpoint", "OPTIMIZERS", "SCHEDULERS", "AUGMENTATIONS", "build_augment",
-           "resolve_augment"]
+           "evaluate_checkpoint", "load_classifier", "OPTIMIZERS", "SCHEDULERS",
+           "AUGMENTATIONS", "build_augment", "resolve_augment"]
 
 
 @dataclass
@@ -148,6 +148,25 @@ for _name, _doc, _defaults, _extra in [
     ("nin", "Network in Network: 4 mlpconv blocks, global average pooling", _PLAIN, {}),
 ]:
     register_recipe(Recipe(_name, _name, _doc, _zoo_kwargs(**_extra), dict(_defaults)))
+
+
+# ----------------------------------------------------------- vision transformers
+def _square_image_size(info):
+    h, w = info["image_size"]
+    if h != w:
+        raise ValueError(f"the Vision Transformer takes square images; these are {h} x {w}")
+    return h
+
+
+_TRANSFORMER = {"epochs": 20, "batch_size": 128, "lr": 1e-3, "optimizer": "adamw",
+                "weight_decay": 0.05, "scheduler": "cosine", "augment": "auto",
+                "eval_batch_size": 500}
+register_recipe(Recipe(
+    "vit", "vit_mini", "Vision Transformer: 4x4 patches as words, class token, 6 pre-LN "
+    "layers (hidden 64, 4 heads)",
+    lambda info: {"num_classes": info["num_classes"], "in_channels": info["in_channels"],
+                  "image_size": _square_image_size(info)},
+    dict(_TRANSFORMER)))
 
 
 # --------------------------------------------------------------------------- data
@@ -369,12 +388,9 @@ def train_classifier(config, out_dir=None, progress=True, callbacks=None):
             "config": config}
 
 
-def evaluate_checkpoint(path, data=None, batch_size=1000):
-    """Rebuild the model a checkpoint was trained as, and measure it on a test split.
-
-    ``data`` defaults to the data the run trained on; the run's normalization is reused.
-    Returns ``evaluate``'s dict plus ``data``, ``model`` and ``epoch``.
-    """
+def load_classifier(path):
+    """``(model, config)``: the model a ``minidl train`` checkpoint was trained as, with its
+    weights, and the run's config (``arch``, ``model_kwargs``, ``normalize``, ``data``...)."""
     ckpt = load_checkpoint(path)
     config = ckpt.get("config") or {}
     missing = [k for k in ("arch", "model_kwargs", "normalize") if k not in config]
@@ -383,6 +399,16 @@ def evaluate_checkpoint(path, data=None, batch_size=1000):
                            f"model cannot be rebuilt (was it written by minidl train?)")
     model = models.get_model(config["arch"], **config["model_kwargs"])
     model.load_state_dict(ckpt["model"])
+    return model, {**config, "epoch": ckpt.get("epoch")}
+
+
+def evaluate_checkpoint(path, data=None, batch_size=1000):
+    """Rebuild the model a checkpoint was trained as, and measure it on a test split.
+
+    ``data`` defaults to the data the run trained on; the run's normalization is reused.
+    Returns ``evaluate``'s dict plus ``data``, ``model`` and ``epoch``.
+    """
+    model, config = load_classifier(path)
     data = data or config["data"]
     test = open_image_data(data, train=False)
     if len(test.classes) != config["model_kwargs"].get("num_classes", len(test.classes)):
@@ -390,5 +416,5 @@ def evaluate_checkpoint(path, data=None, batch_size=1000):
                          f"for {config['model_kwargs']['num_classes']}")
     xt, yt = test.to_tensors(*config["normalize"])
     result = evaluate(model, DataLoader(TensorDataset(xt, yt), batch_size=batch_size))
-    result.update(data=data, model=config.get("model", config["arch"]), epoch=ckpt.get("epoch"))
+    result.update(data=data, model=config.get("model", config["arch"]), epoch=config["epoch"])
     return result

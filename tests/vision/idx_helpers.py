@@ -42,3 +42,18 @@ def make_mnist_folder(folder, n_train=60, n_test=30, compress=True, seed=0, size
         write_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte{suffix}"), labels)
         arrays[prefix] = (images, labels)
     return arrays
+
+
+def bundled_subset_folder(folder, name, n_train, n_test):
+    """A folder of MNIST-format files holding the first ``n_train`` images of the bundled
+    set ``name`` as its training split and the next ``n_test`` as its test split (real
+    images, small enough for a training run in a test)."""
+    from minidl.vision.datasets import load_bundled
+    images, labels = (t.numpy() for t in load_bundled(name))
+    os.makedirs(folder, exist_ok=True)
+    for prefix, part in (("train", slice(0, n_train)),
+                         ("t10k", slice(n_train, n_train + n_test))):
+        write_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte"), images[part])
+        write_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte"),
+                  labels[part].astype(np.uint8))
+    return folder

@@ -15,9 +15,8 @@ import minidl
 from minidl import nn
 from minidl.utils.summary import summary
 from minidl.vision import models
-from minidl.vision.datasets import load_bundled
 
-from .idx_helpers import write_idx
+from .idx_helpers import bundled_subset_folder
 
 TORCHVISION_PARAMS = {
     "alexnet": 61_100_840,
@@ -294,13 +293,7 @@ def test_densenet_and_mobilenet_options():
 def test_small_resnet18_trains_from_the_command_line(tmp_path, capsys):
     """A few steps of `minidl train resnet18 --limit ...` on real Fashion-MNIST images."""
     from minidl import cli
-    images, labels = (t.numpy() for t in load_bundled("fashion-mnist-mini"))
-    folder = tmp_path / "fashion"
-    folder.mkdir()
-    write_idx(folder / "train-images-idx3-ubyte", images[:400])
-    write_idx(folder / "train-labels-idx1-ubyte", labels[:400].astype(np.uint8))
-    write_idx(folder / "t10k-images-idx3-ubyte", images[400:432])
-    write_idx(folder / "t10k-labels-idx1-ubyte", labels[400:432].astype(np.uint8))
+    folder = bundled_subset_folder(tmp_path / "fashion", "fashion-mnist-mini", 400, 32)
     out = tmp_path / "run"
     code = cli.main(["train", "resnet18", "--data", str(folder), "--limit", "64",
                      "--batch-size", "16", "--epochs", "2", "--lr", "0.002", "--seed", "1",

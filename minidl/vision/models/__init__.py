@@ -24,6 +24,9 @@ builder                class                        params (1k)   paper
 ``nin``                ``NiN`` (not in torchvision)    7,439,608  Lin et al. 2013
 ``lenet5``             ``LeNet5`` (28 x 28 grey)      61,706 (10)  LeCun et al. 1998
 ``mlp``                ``MLP``                       269,322 (10)  --
+``vit_b_16`` ... h_14  ``VisionTransformer``          86,567,656  Dosovitskiy et al. 2021
+                                                     (vit_b_16)
+``vit_mini``           ``VisionTransformer`` (28)   205,962 (10)  (4 x 4 patches, grey)
 =====================  ===========================  ============  =========================
 
 (googlenet without its auxiliary classifiers, ``aux_logits=False``; torchvision's default
@@ -91,6 +94,16 @@ from .vgg import (  # noqa: F401
     vgg19,
     vgg19_bn,
 )
+from .vision_transformer import (  # noqa: F401
+    ConvStemConfig,
+    VisionTransformer,
+    vit_b_16,
+    vit_b_32,
+    vit_h_14,
+    vit_l_16,
+    vit_l_32,
+    vit_mini,
+)
 
 __all__ = ["register_model", "list_models", "get_model", "get_model_builder",
            "Conv2dNormActivation", "LeNet5", "lenet5", "MLP", "mlp", "AlexNet", "alexnet",
@@ -100,4 +113,5 @@ __all__ = ["register_model", "list_models", "get_model", "get_model_builder",
            "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
            "wide_resnet50_2", "DenseNet", "densenet121", "densenet161", "densenet169",
            "densenet201", "MobileNetV2", "InvertedResidual", "mobilenet_v2", "NiN", "mlpconv",
-           "nin"]
+           "nin", "VisionTransformer", "ConvStemConfig", "vit_b_16", "vit_b_32", "vit_l_16",
+           "vit_l_32", "vit_h_14", "vit_mini"]
