@@ -10,6 +10,7 @@ the last layer's class-token attention and the attention rollout over all layers
 predicted and true labels. Writes ``--out`` (a PNG) and prints the predictions.
 """
 import argparse
+import os
 
 import minidl
 from minidl.train.recipes import load_classifier, open_image_data
@@ -20,8 +21,10 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("checkpoint", help="a .safetensors file written by 'minidl train' for a ViT")
     p.add_argument("--count", type=int, default=8, help="test images to draw (default 8)")
-    p.add_argument("--out", default="vit_attention.png", help="the PNG to write")
+    p.add_argument("--out", default="runs/vit_attention/vit_attention.png",
+                   help="the PNG to write (default runs/vit_attention/vit_attention.png)")
     a = p.parse_args(argv)
+    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     model, config = load_classifier(a.checkpoint)
     test = open_image_data(config["data"], train=False)
     x, y = test.to_tensors(*config["normalize"])

@@ -1,7 +1,7 @@
 """``minidl.vision.models.VisionTransformer``: against the same network written in torch
 (outputs and every gradient, float64), torchvision's parameter counts and key names, the
-options (conv stem, representation layer, dropout), errors, and ``minidl train vit``."""
-import json
+options (conv stem, representation layer, dropout) and errors (``minidl train vit``:
+test_transformers_train.py)."""
 import math
 
 import numpy as np
@@ -9,13 +9,11 @@ import pytest
 import torch
 
 import minidl
-from minidl import cli, nn
+from minidl import nn
 from minidl.vision import models
 from minidl.vision.models import ConvStemConfig, VisionTransformer
 from minidl.vision.ops import MLP, Permute
-from tests.test_examples import load
 
-from .idx_helpers import bundled_subset_folder
 from .test_zoo import keys, n_params, no_random_init  # noqa: F401
 
 
@@ -186,23 +184,3 @@ def test_ops_blocks():
     assert tuple(Permute([0, 2, 3, 1])(x).shape) == (2, 4, 5, 3)
     with pytest.raises(ValueError, match="4-D input"):
         Permute([0, 2, 3, 1])(minidl.randn(2, 3))
-
-
-def test_vit_trains_from_the_command_line(tmp_path, capsys):
-    """Two short epochs on real MNIST digits: 300 to train (30 of them validate), 64 to test."""
-    folder = bundled_subset_folder(tmp_path / "mnist", "mnist-mini", 300, 64)
-    out = tmp_path / "run"
-    code = cli.main(["train", "vit", "--data", str(folder), "--epochs", "2", "--batch-size",
-                     "30", "--lr", "2e-3", "--no-progress", "--out", str(out)])
-    assert code == 0, capsys.readouterr().err
-    log = json.loads((out / "metrics.json").read_text())
-    config, history = log["config"], log["history"]
-    assert config["arch"] == "vit_mini" and config["optimizer"] == "adamw"
-    assert config["model_kwargs"] == {"num_classes": 10, "in_channels": 1, "image_size": 28}
-    assert history[-1]["train_loss"] < history[0]["train_loss"]
-    assert (out / "best.safetensors").is_file()
-    # the attention-map example reads the checkpoint and the run's test images
-    result = load("vit_attention_map.py").main([str(out / "best.safetensors"), "--count", "3",
-                                                "--out", str(tmp_path / "maps.png")])
-    assert [m.shape for m in result["maps"]] == [(3, 7, 7), (3, 7, 7)]
-    assert (tmp_path / "maps.png").stat().st_size > 2000

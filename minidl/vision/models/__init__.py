@@ -27,6 +27,9 @@ builder                class                        params (1k)   paper
 ``vit_b_16`` ... h_14  ``VisionTransformer``          86,567,656  Dosovitskiy et al. 2021
                                                      (vit_b_16)
 ``vit_mini``           ``VisionTransformer`` (28)   205,962 (10)  (4 x 4 patches, grey)
+``swin_t`` / s / b     ``SwinTransformer``            28,288,354  Liu et al. 2021
+                                                     (swin_t)
+``swin_mini``          ``SwinTransformer`` (28)     303,580 (10)  (2 x 2 patches, grey)
 =====================  ===========================  ============  =========================
 
 (googlenet without its auxiliary classifiers, ``aux_logits=False``; torchvision's default
@@ -57,6 +60,9 @@ NiN           first mlpconv 5x5 stride 2 pad 2 (was 11x11/4); max-pools pad 1  2
 LeNet-5, MLP  built for 28 x 28 already (flag ignored / not taken)             --
 ============  ==============================================================  =============
 
+The Transformers take no ``small_input``: a ViT takes ``image_size`` (and a patch size
+dividing it), a Swin any image size; ``vit_mini`` and ``swin_mini`` are sized for 28 x 28.
+
 Accuracy, parameters, MACs and seconds per epoch of every small-input model trained by
 ``minidl train MODEL --data fashion-mnist-mini`` are in the README's zoo table, made from the
 runs by ``scripts/zoo_table.py``.
@@ -81,6 +87,17 @@ from .resnet import (  # noqa: F401
     resnet152,
     resnext50_32x4d,
     wide_resnet50_2,
+)
+from .swin_transformer import (  # noqa: F401
+    PatchMerging,
+    ShiftedWindowAttention,
+    SwinTransformer,
+    SwinTransformerBlock,
+    shifted_window_attention,
+    swin_b,
+    swin_mini,
+    swin_s,
+    swin_t,
 )
 from .vgg import (  # noqa: F401
     VGG,
@@ -114,4 +131,6 @@ __all__ = ["register_model", "list_models", "get_model", "get_model_builder",
            "wide_resnet50_2", "DenseNet", "densenet121", "densenet161", "densenet169",
            "densenet201", "MobileNetV2", "InvertedResidual", "mobilenet_v2", "NiN", "mlpconv",
            "nin", "VisionTransformer", "ConvStemConfig", "vit_b_16", "vit_b_32", "vit_l_16",
-           "vit_l_32", "vit_h_14", "vit_mini"]
+           "vit_l_32", "vit_h_14", "vit_mini", "SwinTransformer", "SwinTransformerBlock",
+           "ShiftedWindowAttention", "PatchMerging", "shifted_window_attention", "swin_t",
+           "swin_s", "swin_b", "swin_mini"]
