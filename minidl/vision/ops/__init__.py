@@ -1,6 +1,29 @@
 """Operators and small blocks for vision models (torchvision's ``ops``): stochastic depth,
-``MLP``, ``Permute``."""
+``MLP``, ``Permute``, the box operations (IoU family, conversion, NMS) and detection losses."""
+from .box_losses import (  # noqa: F401
+    complete_box_iou_loss,
+    distance_box_iou_loss,
+    generalized_box_iou_loss,
+    sigmoid_focal_loss,
+)
+from .boxes import (  # noqa: F401
+    batched_nms,
+    box_area,
+    box_convert,
+    box_iou,
+    clip_boxes_to_image,
+    complete_box_iou,
+    distance_box_iou,
+    generalized_box_iou,
+    masks_to_boxes,
+    nms,
+    remove_small_boxes,
+)
 from .misc import MLP, Permute  # noqa: F401
 from .stochastic_depth import StochasticDepth, stochastic_depth  # noqa: F401
 
-__all__ = ["stochastic_depth", "StochasticDepth", "MLP", "Permute"]
+__all__ = ["stochastic_depth", "StochasticDepth", "MLP", "Permute",
+           "box_convert", "box_area", "box_iou", "generalized_box_iou", "distance_box_iou",
+           "complete_box_iou", "clip_boxes_to_image", "remove_small_boxes", "masks_to_boxes",
+           "nms", "batched_nms", "generalized_box_iou_loss", "distance_box_iou_loss",
+           "complete_box_iou_loss", "sigmoid_focal_loss"]
