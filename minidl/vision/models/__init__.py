@@ -67,6 +67,7 @@ Accuracy, parameters, MACs and seconds per epoch of every small-input model trai
 ``minidl train MODEL --data fashion-mnist-mini`` are in the README's zoo table, made from the
 runs by ``scripts/zoo_table.py``.
 """
+from . import detection  # noqa: F401
 from ._api import get_model, get_model_builder, list_models, register_model  # noqa: F401
 from ._utils import Conv2dNormActivation  # noqa: F401
 from .alexnet import AlexNet, alexnet  # noqa: F401
