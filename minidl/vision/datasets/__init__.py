@@ -3,7 +3,10 @@ from .bundled import BUNDLED, Bundled, load_bundled  # noqa: F401
 from .idx import read_idx  # noqa: F401
 from .mnist import MNIST, FashionMNIST  # noqa: F401
 from .moving_shapes import MovingShapes  # noqa: F401
+from .scenes import Scenes, source_pool  # noqa: F401
 from .vision import VisionDataset  # noqa: F401
+from .voc import VOC_CLASSES, VOCDetection, VOCSegmentation, voc_target_to_boxes  # noqa: F401
 
 __all__ = ["VisionDataset", "MNIST", "FashionMNIST", "Bundled", "load_bundled", "BUNDLED",
-           "read_idx", "MovingShapes"]
+           "read_idx", "MovingShapes", "Scenes", "source_pool", "VOCDetection",
+           "VOCSegmentation", "VOC_CLASSES", "voc_target_to_boxes"]
