@@ -20,10 +20,12 @@ from .boxes import (  # noqa: F401
     remove_small_boxes,
 )
 from .misc import MLP, Permute  # noqa: F401
+from .roi import RoIAlign, RoIPool, roi_align, roi_pool  # noqa: F401
 from .stochastic_depth import StochasticDepth, stochastic_depth  # noqa: F401
 
 __all__ = ["stochastic_depth", "StochasticDepth", "MLP", "Permute",
            "box_convert", "box_area", "box_iou", "generalized_box_iou", "distance_box_iou",
            "complete_box_iou", "clip_boxes_to_image", "remove_small_boxes", "masks_to_boxes",
            "nms", "batched_nms", "generalized_box_iou_loss", "distance_box_iou_loss",
-           "complete_box_iou_loss", "sigmoid_focal_loss"]
+           "complete_box_iou_loss", "sigmoid_focal_loss", "roi_align", "RoIAlign", "roi_pool",
+           "RoIPool"]
