@@ -267,6 +267,7 @@ BASE.update({f"nn.{n}": b for n, b in _LAYERS.items()})
 BASE.update({f"optim.{n}": _OPTIM for n in
              "SGD Adam AdamW Adamax Adadelta Adagrad NAdam RAdam RMSprop".split()})
 BASE["optim.Optimizer"] = "params, {'lr': 0.1}"
+BASE["optim.LBFGS"] = "params"  # its cases (cases_training._lbfgs_keyword) step with a closure
 BASE.update({f"lr_scheduler.{n}": b for n, b in {
     "StepLR": "opt, 2", "MultiStepLR": "opt, [2, 5]", "ExponentialLR": "opt, 0.9",
     "ConstantLR": "opt", "LinearLR": "opt", "PolynomialLR": "opt",

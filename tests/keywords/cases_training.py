@@ -1,6 +1,11 @@
 """Cases for training: optimizers, schedulers, autograd and data loading."""
 import threading
 
+import numpy as np
+import torch
+
+import minidl
+
 from .checks import Custom, Differs, NoOp, Refused, Seeded, Warns, each
 
 _OPTIMIZERS = "Adadelta Adagrad Adam AdamW Adamax NAdam RAdam RMSprop SGD"
@@ -8,6 +13,9 @@ _UNUSED = "(w * w).sum(), [w, x.requires_grad_()]"  # x does not enter the outpu
 _LENIENT = "lambda a: a.exp(), (xd.requires_grad_(),), raise_exception=False"
 _ONE_CYCLE_EPOCHS = "opt, 0.5, epochs=2, steps_per_epoch=4"
 _PLATEAU_WORSE = "opt, mode='max', patience=0"  # the metric falls: every epoch is worse
+# LBFGS needs a closure, so its keywords are checked by _lbfgs_keyword (value; None: by name)
+_LBFGS_VALUES = {"params": None, "lr": 0.5, "max_iter": 3, "max_eval": 5, "tolerance_grad": 1e3,
+                 "tolerance_change": 1e-2, "history_size": 2, "line_search_fn": "strong_wolfe"}
 
 
 def _optim(names):
@@ -33,6 +41,9 @@ TRAINING_CASES = {
     ("optim.Adagrad", "lr_decay"): [Differs("0.5")],
     ("optim.Adagrad", "initial_accumulator_value"): [Differs("1.0")],
     ("optim.NAdam", "momentum_decay"): [Differs("0.5")],
+    **{("optim.LBFGS", kw): [Custom(lambda lib, kw=kw, v=v: _lbfgs_keyword(kw, v),
+                                    "two closure steps on a Rosenbrock: torch's, and changed")]
+       for kw, v in _LBFGS_VALUES.items()},
     **each("optim.Optimizer", "params", Custom(lambda torch: _optimizer_base(torch),
                                                "the base class keeps its groups and defaults")),
     **each("optim.Optimizer", "defaults", Custom(lambda torch: _optimizer_base(torch),
@@ -409,3 +420,32 @@ def _persistent(torch):
     first = [int(b) for b in loader]
     pool = loader._pool
     assert [int(b) for b in loader] == first and pool is not None and loader._pool is pool
+
+
+def _lbfgs_keyword(kw, value):
+    """LBFGS(params=..., kw=value): two closure steps give torch's parameters and counters,
+    and (unless ``value`` is None: ``params`` by name) differ from the steps without it."""
+    def steps(lib, options):
+        w = lib.nn.Parameter(lib.tensor(np.array([-1.2, 1.0, 0.5])))
+        opt = lib.optim.LBFGS(params=[w], **options)
+
+        def closure():
+            opt.zero_grad()
+            loss = (10 * (w[1:] - w[:-1] ** 2) ** 2 + (1 - w[:-1]) ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(2):
+            opt.step(closure)
+        state = opt.state_dict()["state"][0]
+        return np.array(w.tolist()), state["func_evals"], state["n_iter"]
+
+    changed = {} if value is None else {kw: value}
+    ours, theirs = steps(minidl, changed), steps(torch, changed)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-9)  # 40 iterations
+    assert ours[1:] == theirs[1:], f"LBFGS({kw}={value!r}): (func_evals, n_iter) {ours[1:]} " \
+                                   f"but torch {theirs[1:]}"
+    if value is not None:
+        plain = steps(minidl, {})
+        assert ours[1:] != plain[1:] or not np.allclose(ours[0], plain[0]), \
+            f"LBFGS({kw}={value!r}) has no effect"
