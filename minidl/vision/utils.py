@@ -1,11 +1,15 @@
-"""Image grids (``torchvision.utils``): ``make_grid`` and ``save_image``."""
+"""Image grids (``torchvision.utils``): ``make_grid`` and ``save_image``.
+
+``draw_bounding_boxes`` and ``draw_segmentation_masks`` live in ``drawing.py``.
+"""
 import math
 
 import numpy as np
 
 from ..tensor import Tensor
+from .drawing import draw_bounding_boxes, draw_segmentation_masks
 
-__all__ = ["make_grid", "save_image"]
+__all__ = ["make_grid", "save_image", "draw_bounding_boxes", "draw_segmentation_masks"]
 
 
 def _as_batch(tensor):
