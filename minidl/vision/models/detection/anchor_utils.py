@@ -5,7 +5,7 @@ sizes and aspect ratios (Ren et al. 2015, "Faster R-CNN", section 3.1.1; one siz
 pyramid level in FPN, Lin et al. 2017). An anchor of size s and ratio a = h / w has
 h = s sqrt(a) and w = s / sqrt(a), centred on (0, 0) and rounded to whole pixels; the cell
 (i, j) of a map shifts it by (j stride_w, i stride_h), stride = image size // map size.
-``ImageList`` is the batch of (padded) images with their sizes before padding.
+``forward`` takes the images as an ``ImageList`` (``image_list.py``), as torchvision's.
 """
 import numpy as np
 
@@ -14,24 +14,9 @@ from ....backend.dtypes import float32
 from ....ops._util import check_tensor
 from ....ops.join import cat
 from ....tensor import Tensor
+from .image_list import ImageList
 
-__all__ = ["ImageList", "AnchorGenerator"]
-
-
-class ImageList:
-    """Images padded to one tensor ``tensors`` (N, C, H, W) and ``image_sizes``, the
-    (height, width) of each image before padding."""
-
-    def __init__(self, tensors, image_sizes):
-        check_tensor(tensors, "ImageList", "tensors")
-        if tensors.ndim == 4 and len(image_sizes) != tensors.shape[0]:
-            raise ValueError(f"ImageList(): {len(image_sizes)} image_sizes for a batch of "
-                             f"{tensors.shape[0]} images")
-        self.tensors = tensors
-        self.image_sizes = image_sizes
-
-    def to(self, device):
-        return ImageList(self.tensors.to(device), self.image_sizes)
+__all__ = ["ImageList", "AnchorGenerator"]  # ImageList re-exported, as torchvision's module
 
 
 def _as_nested(values, name):
