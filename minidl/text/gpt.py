@@ -26,11 +26,11 @@ import math
 import numpy as np
 
 from .. import nn
+from .._checks import positive_int, probability
 from .._creation import arange, from_numpy
 from ..nn import functional as F
 from ..ops.join import cat
 from ..tensor import Tensor
-from ._checks import positive_int, probability
 
 __all__ = ["GPT", "KeyValueCache"]
 

@@ -16,7 +16,7 @@ its mean per token is the loss in nats, and exp(loss) the perplexity.
 2017; Inan et al., 2017): V = E, which needs ``embed_dim == hidden_size``.
 """
 from .. import _creation, nn
-from ._checks import positive_int, probability
+from .._checks import positive_int, probability
 
 __all__ = ["RNNLanguageModel", "CELLS"]
 

@@ -256,6 +256,8 @@ def test_bad_arguments_raise_early():
         SwinTransformer(**{**args, "patch_size": [2, 2, 2]})
     with pytest.raises(ValueError, match="depths and num_heads"):
         SwinTransformer(**{**args, "num_heads": [2, 4]})
+    with pytest.raises(ValueError, match=r"SwinTransformer\(embed_dim=\) must be an int >= 1"):
+        SwinTransformer(**{**args, "embed_dim": 0})
     with pytest.raises(ValueError, match="num_heads"):
         SwinTransformer(**{**args, "num_heads": [3]})
     with pytest.raises(ValueError, match="window_size and shift_size"):

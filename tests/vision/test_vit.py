@@ -165,6 +165,10 @@ def test_bad_input_is_refused_clearly():
         small_vit(image_size=30)
     with pytest.raises(ValueError, match="hidden_dim 10 is not divisible by num_heads 3"):
         small_vit(hidden_dim=10)
+    with pytest.raises(ValueError, match=r"VisionTransformer\(patch_size=\) must be an int >= 1"):
+        small_vit(patch_size=0)
+    with pytest.raises(ValueError, match=r"VisionTransformer\(image_size=\) must be an int"):
+        small_vit(image_size=-12)
     m = small_vit()
     with pytest.raises(ValueError, match="wrong image size 16 x 16"):
         m(minidl.randn(1, 2, 16, 16))

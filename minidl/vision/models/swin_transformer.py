@@ -32,6 +32,7 @@ from functools import partial
 import numpy as np
 
 from ... import nn
+from ..._checks import positive_int
 from ..._creation import from_numpy, zeros
 from ...nn import functional as F
 from ...ops.flip_roll import roll
@@ -225,6 +226,8 @@ class SwinTransformer(nn.Module):
         super().__init__()
         patch_size = _pair(patch_size, "patch_size", 1)
         window_size = _pair(window_size, "window_size", 1)
+        positive_int("SwinTransformer", "embed_dim", embed_dim)
+        positive_int("SwinTransformer", "in_channels", in_channels)
         depths, num_heads = list(depths), list(num_heads)
         if not depths or len(depths) != len(num_heads):
             raise ValueError(f"depths and num_heads must name the same (non-zero) number of "

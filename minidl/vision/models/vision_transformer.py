@@ -33,6 +33,7 @@ from functools import partial
 from typing import Callable, NamedTuple
 
 from ... import nn
+from ..._checks import positive_int
 from ..._creation import empty
 from ...ops.join import cat
 from ..ops.misc import MLP
@@ -124,6 +125,10 @@ class VisionTransformer(nn.Module):
                  representation_size=None, norm_layer=LAYER_NORM,
                  conv_stem_configs=None, in_channels=3):
         super().__init__()
+        for name, value in (("image_size", image_size), ("patch_size", patch_size),
+                            ("num_heads", num_heads), ("hidden_dim", hidden_dim),
+                            ("mlp_dim", mlp_dim), ("in_channels", in_channels)):
+            positive_int("VisionTransformer", name, value)
         if image_size % patch_size:
             raise ValueError(f"VisionTransformer: image_size {image_size} is not divisible by "
                              f"patch_size {patch_size}")

@@ -1,4 +1,4 @@
-"""Argument checks shared by the text models' constructors (errors name the argument)."""
+"""Argument checks shared by model constructors (text and vision; errors name the argument)."""
 
 __all__ = ["positive_int", "probability"]
 
