@@ -30,13 +30,14 @@ permutation, the last ``VAL_FRACTION`` for ``val``), see ``source_pool``. Every 
 index into its bundled split is kept in ``source_indices``. The same arguments and ``seed``
 give byte-identical scenes.
 """
-import functools
 import numbers
 
 import numpy as np
 
+from ...ops.interpolate import interpolate
 from ...tensor import Tensor
 from ...utils.data import Dataset
+from ..ops.boxes import box_iou
 from .bundled import BUNDLED, load_bundled
 
 __all__ = ["Scenes", "source_pool", "VAL_FRACTION"]
@@ -73,33 +74,12 @@ def source_pool(source, split):
     return "train", np.sort(order[n - n_val:] if split == "val" else order[:n - n_val])
 
 
-@functools.lru_cache(maxsize=None)
-def _bilinear_weights(n_in, n_out):
-    """(n_out, n_in) interpolation matrix, half-pixel centres, clamped at the edges."""
-    src = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
-    lo = np.floor(src).astype(np.int64)
-    hi = np.minimum(lo + 1, n_in - 1)
-    frac = src - lo
-    w = np.zeros((n_out, n_in))
-    np.add.at(w, (np.arange(n_out), lo), 1 - frac)
-    np.add.at(w, (np.arange(n_out), hi), frac)
-    return w
-
-
 def resize_bilinear(image, side):
-    """``image`` (h, w) in [0, 1] resized to (side, side), float32 (see the module doc)."""
-    rows = _bilinear_weights(image.shape[0], side)
-    cols = _bilinear_weights(image.shape[1], side)
-    return np.clip(rows @ image @ cols.T, 0, 1).astype(np.float32)
-
-
-def _iou(box, boxes):
-    """IoU of one xyxy box with each of ``boxes`` (m, 4)."""
-    w = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
-    h = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
-    return inter / (area(box) + area(boxes) - inter)
+    """``image`` (h, w) in [0, 1] resized to (side, side), float32: ``F.interpolate``'s
+    bilinear mode with half-pixel centres (``align_corners=False``), computed in float64."""
+    x = Tensor(np.ascontiguousarray(image, dtype=np.float64)[None, None])
+    out = interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+    return np.clip(out.numpy()[0, 0], 0, 1).astype(np.float32)
 
 
 class Scenes(Dataset):
@@ -169,7 +149,8 @@ class Scenes(Dataset):
                 ys, xs = np.nonzero(on.any(1))[0], np.nonzero(on.any(0))[0]
                 box = np.array([col + xs[0], row + ys[0], col + xs[-1] + 1, row + ys[-1] + 1],
                                np.float64)
-                if len(boxes) and _iou(box, boxes).max() > self.max_iou:
+                if len(boxes) and box_iou(Tensor(box[None]), Tensor(boxes)).numpy().max() \
+                        > self.max_iou:
                     continue
                 values[k] = 0
                 values[k, row:row + side, col:col + side] = patch

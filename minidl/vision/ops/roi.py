@@ -19,6 +19,10 @@ RoIPool: box corners rounded (half away from zero) after scaling, size end - sta
 to the map; the output is the bin's maximum (0 for an empty bin), the gradient goes to the
 first maximum in a row-major scan. As in torchvision a value must exceed -FLT_MAX to be a
 maximum (NaN never is); a non-empty bin with none gives -FLT_MAX and no gradient.
+
+The readable versions -- a loop over RoIs, bins and samples calling the bilinear rule per
+point -- are ``ref_roi_align`` and ``ref_roi_pool`` in ``tests/vision/test_roi.py``, which
+these kernels are checked against.
 """
 import numpy as np
 
