@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..utils.attention_maps import record_attention
+from ..utils.modes import eval_mode
 
 __all__ = ["class_token_attention", "plot_class_token_attention", "MODES"]
 
@@ -40,13 +41,8 @@ def class_token_attention(model, images, mode="rollout"):
     if mode not in MODES:
         raise ValueError(f"class_token_attention(mode=) must be one of {MODES}, got {mode!r}")
     attentions = _encoder_attentions(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad(), record_attention(*attentions) as maps:
-            model(images)
-    finally:
-        model.train(was_training)
+    with no_grad(), eval_mode(model), record_attention(*attentions) as maps:
+        model(images)
     weights = [w.numpy().astype(np.float64) for w in maps.weights]  # each (N, T, T)
     if mode == "last":
         row = weights[-1][:, 0, 1:]

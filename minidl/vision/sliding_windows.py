@@ -20,7 +20,6 @@ features the two agree everywhere; LeNet5's first convolution pads by 2, so with
 agree on the windows whose 2-pixel margin in the image is zero (or outside the image).
 """
 import copy
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,6 +27,7 @@ from .. import nn
 from ..autograd import no_grad
 from ..ops.join import stack
 from ..tensor import Tensor
+from ..utils.modes import eval_mode
 
 __all__ = ["to_fully_convolutional", "sliding_window_scores", "total_stride",
            "blank_margin_windows"]
@@ -123,18 +123,6 @@ def _linear_as_conv(linear, in_channels, kernel_size):
     return conv
 
 
-@contextmanager
-def _eval_mode(model):
-    """Run ``model`` in eval mode, then give every submodule back its own training flag."""
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield model
-    finally:
-        for m, flag in flags:
-            m.training = flag
-
-
 def _dtype_of(model):
     params = list(model.parameters())
     return params[0].dtype if params else None
@@ -178,7 +166,7 @@ def to_fully_convolutional(model, input_size):
     dtype = _dtype_of(model)
     x = _probe(input_size, dtype)
     convolutional = []
-    with no_grad(), _eval_mode(model):
+    with no_grad(), eval_mode(model):
         for name, layer in layers[:at]:
             if isinstance(layer, _ADAPTIVE_POOLS):
                 if tuple(layer(x).shape) != tuple(x.shape):
@@ -214,7 +202,7 @@ def to_fully_convolutional(model, input_size):
         raise TypeError(f"to_fully_convolutional(): {type(model).__name__} has no Linear layer "
                         f"after its flatten")
     result = nn.Sequential(*convolutional).eval()
-    with no_grad(), _eval_mode(model):
+    with no_grad(), eval_mode(model):
         expected, got = model(_probe(input_size, dtype)), result(_probe(input_size, dtype))
     if tuple(got.shape) != (*expected.shape, 1, 1) or not np.allclose(
             got.numpy().reshape(expected.shape), expected.numpy(), rtol=1e-4, atol=1e-5):
@@ -256,7 +244,7 @@ def sliding_window_scores(model, image, window, stride, batch_size=256):
     rows, cols = (height - h) // s_h + 1, (width - w) // s_w + 1
     corners = [(i * s_h, j * s_w) for i in range(rows) for j in range(cols)]
     scores = []
-    with no_grad(), _eval_mode(model):
+    with no_grad(), eval_mode(model):
         for start in range(0, len(corners), batch_size):
             crops = [image[:, r:r + h, c:c + w] for r, c in corners[start:start + batch_size]]
             try:
