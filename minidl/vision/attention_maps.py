@@ -64,6 +64,15 @@ def plot_class_token_attention(images, maps, path, labels=None, titles=("image",
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3:
+        raise ValueError(f"plot_class_token_attention: images must be (N, H, W) grey values, "
+                         f"got shape {images.shape}")
+    for m in maps:
+        if m.ndim != 3 or m.shape[0] != images.shape[0] or images.shape[1] % m.shape[1] \
+                or images.shape[2] % m.shape[2]:
+            raise ValueError(f"plot_class_token_attention: each map must be (N, gh, gw) with "
+                             f"N = {images.shape[0]} and gh, gw dividing the image size "
+                             f"{images.shape[1:]}; got {m.shape}")
     n, rows = images.shape[0], 1 + len(maps)
     fig = Figure(figsize=(1.6 * n, 1.7 * rows), dpi=100)
     FigureCanvasAgg(fig)

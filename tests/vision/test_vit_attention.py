@@ -76,3 +76,11 @@ def test_plot_writes_an_image(tmp_path, vit_and_reference):
     path = tmp_path / "maps.png"
     plot_class_token_attention(x.numpy()[:, 0], maps, path, labels=["a", "b", "c"])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 2000
+
+
+def test_plot_refuses_mismatched_shapes(tmp_path):
+    images = np.zeros((2, 12, 12))
+    with pytest.raises(ValueError, match=r"images must be \(N, H, W\)"):
+        plot_class_token_attention(np.zeros((2, 1, 12, 12)), [], tmp_path / "a.png")
+    with pytest.raises(ValueError, match="each map must be"):
+        plot_class_token_attention(images, [np.zeros((2, 5, 5))], tmp_path / "a.png")
