@@ -148,3 +148,17 @@ def test_impossible_placement_raises():
     with pytest.raises(RuntimeError, match="could not place"):
         Scenes(num_images=1, canvas=(45, 45), scale=(1.6, 1.6), objects=(2, 2), max_iou=0.0,
                max_tries=5)
+
+
+def test_open_scenes_names_seeds_and_refusals():
+    from minidl.vision.datasets import SCENE_DATA, open_scenes
+    assert set(SCENE_DATA) == {"scenes-mnist", "scenes-fashion"}
+    a, b = open_scenes("scenes-fashion", "val", 5), open_scenes("scenes-fashion", "val", 5)
+    assert a.source == "fashion-mnist-mini" and a.split == "val" and len(a) == 5
+    np.testing.assert_array_equal(a[3][0].numpy(), b[3][0].numpy())
+    assert not np.array_equal(open_scenes("scenes-fashion", "train", 5)[0][0].numpy(),
+                              a[0][0].numpy())
+    with pytest.raises(ValueError, match="unknown scene data 'scenes-cifar'"):
+        open_scenes("scenes-cifar", "train")
+    with pytest.raises(ValueError, match="split must be one of"):
+        open_scenes("scenes-mnist", "dev")

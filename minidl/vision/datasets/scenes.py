@@ -40,12 +40,19 @@ from ...utils.data import Dataset
 from ..ops.boxes import box_iou
 from .bundled import BUNDLED, load_bundled
 
-__all__ = ["Scenes", "source_pool", "VAL_FRACTION"]
+__all__ = ["Scenes", "source_pool", "VAL_FRACTION", "SCENE_DATA", "SCENE_SPLIT_SIZES",
+           "open_scenes"]
 
 VAL_FRACTION = 0.2
 _POOL_SEED = 20240611  # fixes the train / val partition of the bundled training split
 _GLYPH = 28
 _SPLITS = ("train", "val", "test")
+
+# The scene data sets the commands know by name (``minidl train yolo --data scenes-mnist``):
+# name -> the bundled source of the glyphs; every split has its own seed.
+SCENE_DATA = {"scenes-mnist": "mnist-mini", "scenes-fashion": "fashion-mnist-mini"}
+SCENE_SPLIT_SIZES = {"train": 4000, "val": 500, "test": 500}
+_SPLIT_SEEDS = {"train": 0, "val": 1, "test": 2}
 
 
 def _check_pair(value, name, kind, least, ordered=True):
@@ -241,3 +248,15 @@ class Scenes(Dataset):
                 f"num_images={self.num_images}, canvas={self.canvas}, objects={self.objects}, "
                 f"scale={self.scale}, max_iou={self.max_iou}, min_visible={self.min_visible}, "
                 f"threshold={self.threshold}, seed={self.seed})")
+
+
+def open_scenes(name, split, num_images=None):
+    """The named scene data set's ``split`` (``SCENE_DATA``): ``SCENE_SPLIT_SIZES[split]``
+    (or ``num_images``) scenes of ``Scenes``' default canvas and rules, seeded per split."""
+    if name not in SCENE_DATA:
+        raise ValueError(f"unknown scene data {name!r}; choose one of "
+                         f"{', '.join(sorted(SCENE_DATA))}")
+    if split not in _SPLITS:
+        raise ValueError(f"split must be one of {_SPLITS}, got {split!r}")
+    return Scenes(SCENE_DATA[name], split, num_images or SCENE_SPLIT_SIZES[split],
+                  seed=_SPLIT_SEEDS[split])

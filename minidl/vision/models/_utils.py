@@ -3,10 +3,14 @@
 ``Conv2dNormActivation`` is torchvision's ``torchvision.ops.misc.Conv2dNormActivation`` (a
 ``Sequential`` of convolution, normalization and activation, so its state_dict keys are
 ``0.weight``, ``1.weight``, ... as in torchvision); MobileNetV2 is built from it.
+``IntermediateLayerGetter`` (torchvision's ``models._utils``) turns a classifier into a
+backbone that returns the feature maps of named children (segmentation, detection).
 """
+from collections import OrderedDict
+
 from ... import nn
 
-__all__ = ["Conv2dNormActivation"]
+__all__ = ["Conv2dNormActivation", "IntermediateLayerGetter"]
 
 
 def _check_weights(arch, weights, kwargs):
@@ -63,3 +67,37 @@ class Conv2dNormActivation(nn.Sequential):
             layers.append(activation_layer())
         super().__init__(*layers)
         self.out_channels = out_channels
+
+
+class IntermediateLayerGetter(nn.ModuleDict):
+    """The children of ``model`` up to the last one named in ``return_layers``, run in order;
+    ``forward`` returns an ``OrderedDict`` {``return_layers[name]``: output of child
+    ``name``} (torchvision's). Only direct children can be returned, and the model's own
+    ``forward`` is not used: the children must run one after the other."""
+
+    def __init__(self, model, return_layers):
+        if not isinstance(return_layers, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in return_layers.items()):
+            raise TypeError(f"return_layers must be a dict of child name -> output name "
+                            f"(str -> str), got {return_layers!r}")
+        names = [name for name, _ in model.named_children()]
+        if not set(return_layers).issubset(names):
+            missing = sorted(set(return_layers) - set(names))
+            raise ValueError(f"return_layers are not present in model: {', '.join(missing)} "
+                             f"(its children: {', '.join(names)})")
+        wanted, layers = dict(return_layers), OrderedDict()
+        for name, module in model.named_children():
+            layers[name] = module
+            wanted.pop(name, None)
+            if not wanted:
+                break
+        super().__init__(layers)
+        self.return_layers = dict(return_layers)
+
+    def forward(self, x):
+        out = OrderedDict()
+        for name, module in self.items():
+            x = module(x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out
