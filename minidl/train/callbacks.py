@@ -130,11 +130,10 @@ def selection_text(trainer):
 
 
 def format_test(test):
-    """``'test_loss 0.0456  test_acc 98.45%'`` of a ``Trainer.test`` result."""
-    parts = [] if test["loss"] is None else [f"test_loss {test['loss']:.4f}"]
-    if test["acc"] is not None:
-        parts.append(f"test_acc {100 * test['acc']:.2f}%")
-    return "  ".join(parts)
+    """``'test_loss 0.0456  test_acc 98.45%'`` of a ``Trainer.test`` result, and any further
+    figure a task reports (``test_bleu``, ``test_map50``...)."""
+    return format_metrics({f"test_{k}": v for k, v in test.items()
+                           if k not in ("epoch", "n", "correct")})
 
 
 def _safe_len(obj):

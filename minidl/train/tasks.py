@@ -22,7 +22,7 @@ __all__ = ["Task", "Command", "TASKS", "COMMANDS", "PROVIDERS", "register_task",
 
 # Modules that register tasks and commands when imported.
 PROVIDERS = ("minidl.text.lm_task", "minidl.text.gpt_task", "minidl.text.seq2seq_task",
-             "minidl.text.word2vec_task")
+             "minidl.text.word2vec_task", "minidl.vision.detection_task")
 
 
 @dataclass
