@@ -1,8 +1,8 @@
 """Translation pairs as model inputs: ``TranslationCodec`` (text <-> ids for both sides)
 and ``PairBatches`` (padded batches with teacher-forcing inputs) over the bundled
 ``dates`` and ``en-es`` data sets (``minidl.text.datasets``)."""
-import numpy as np
 
+from ..utils.data.index_batches import IndexBatches
 from .padding import pad_batch
 from .seq2seq import teacher_forcing_inputs
 from .tokenizers import CharTokenizer, WordTokenizer
@@ -74,30 +74,20 @@ class TranslationCodec:
                    vocab(c["tgt_itos"]), c["max_len"])
 
 
-class PairBatches:
+class PairBatches(IndexBatches):
     """Batches of ``(src, src_len, dec_in, tgt, tgt_len, index)`` from id lists, padded to
     the longest sequence of each batch. ``shuffle`` deals a new seeded order every epoch;
     ``references`` (target strings) and ``beam_size`` (1: greedy) serve the evaluation."""
 
     def __init__(self, sources, targets, batch_size, codec, shuffle=False, seed=0,
                  references=None, beam_size=1):
+        super().__init__(len(sources), batch_size, shuffle, seed)
         self.sources, self.targets, self.codec = sources, targets, codec
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
         self.references, self.beam_size = references, beam_size
-        self.epoch = 0
-
-    def __len__(self):
-        return -(-len(self.sources) // self.batch_size)
 
     def __iter__(self):
-        n = len(self.sources)
-        order = np.arange(n)
-        if self.shuffle:
-            order = np.random.default_rng((self.seed, self.epoch)).permutation(n)
-            self.epoch += 1
         src_pad, tgt = self.codec.src_vocab.pad_index, self.codec.tgt_vocab
-        for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size]
+        for index in self.batch_indices():
             src, src_len = pad_batch([self.sources[i] for i in index], src_pad)
             y, y_len = pad_batch([self.targets[i] for i in index], tgt.pad_index)
             yield src, src_len, teacher_forcing_inputs(y, tgt.bos_index), y, y_len, index

@@ -15,7 +15,8 @@ Every epoch the validation scenes are detected: ``val_map50`` (COCO-style 101-po
 IoU 0.5, ``detection_metrics.mean_average_precision``) selects the model and
 ``--patience`` stops on it; ``val_map`` is mAP@[.5:.95]. The selected weights detect the
 test scenes once at the end (mAP@0.5, mAP@[.5:.95], inference images/s) and draw eight of
-them into ``detections.png`` (predictions in colour over the ground truth in grey);
+them into ``detections.png`` (predictions scoring >= 0.1 in colour over the ground truth in
+grey);
 ``sample_scene.png`` is test scene 0 as a plain image to try ``minidl detect`` on.
 """
 import os
@@ -38,12 +39,15 @@ from ..train.tasks import (
     load_task_checkpoint,
     register_command,
     register_task,
+    report_missing_files,
 )
 from ..train.trainer import Trainer
+from ..utils.data.index_batches import IndexBatches
 from . import models
 from .datasets import SCENE_DATA, open_scenes
 from .detection_metrics import mean_average_precision
 from .drawing import draw_bounding_boxes
+from .image_files import read_image
 from .utils import save_image
 
 __all__ = ["Detector", "DETECTORS", "SceneBatches", "DetectionTrainer", "detect_all",
@@ -66,38 +70,29 @@ DETECTORS = {
     "yolo": Detector(
         "yolo", "yolo_v1_mini", "YOLO v1: one grid pass, B boxes + class scores per cell, "
         "sum-squared YOLO loss, NMS",
-        {"epochs": 20, "batch_size": 32, "lr": 1e-3, "optimizer": "adam",
+        {"epochs": 12, "batch_size": 32, "lr": 1e-3, "optimizer": "adam",
          "weight_decay": 0.0, "momentum": 0.9, "scheduler": "cosine"}),
     "fasterrcnn": Detector(
         "fasterrcnn", "fasterrcnn_mini", "Faster R-CNN: region proposal network on anchors, "
         "RoI align, two-layer box head",
-        {"epochs": 10, "batch_size": 8, "lr": 1e-3, "optimizer": "adam",
+        {"epochs": 6, "batch_size": 8, "lr": 2e-3, "optimizer": "adam",
          "weight_decay": 0.0, "momentum": 0.9, "scheduler": "cosine"}),
 }
 
 
-class SceneBatches:
+class SceneBatches(IndexBatches):
     """Batches ``(images (N, C, H, W) Tensor, [target dicts of Tensors], indices)`` of a
     ``Scenes`` set, in a seeded new order every epoch when ``shuffle``."""
 
     def __init__(self, scenes, batch_size, shuffle=False, seed=0):
         images, targets, _ = scenes.to_arrays()
-        self.images, self.batch_size, self.shuffle = images, int(batch_size), shuffle
+        super().__init__(len(images), batch_size, shuffle, seed)
+        self.images = images
         self.targets = [{k: Tensor(v) for k, v in t.items() if k in ("boxes", "labels")}
                         for t in targets]
-        self.seed, self.epoch = seed, 0
-
-    def __len__(self):
-        return -(-len(self.images) // self.batch_size)
 
     def __iter__(self):
-        n = len(self.images)
-        order = np.arange(n)
-        if self.shuffle:
-            order = np.random.default_rng((self.seed, self.epoch)).permutation(n)
-            self.epoch += 1
-        for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for idx in self.batch_indices():
             yield Tensor(self.images[idx]), [self.targets[i] for i in idx], idx
 
 
@@ -143,9 +138,24 @@ class DetectionTrainer(Trainer):
                 "images_per_s": rate}
 
 
-def draw_detections(images, detections, classes, targets=None, zoom=3):
+# one bright colour per label (Pillow colour names), readable on the black scenes
+LABEL_COLORS = ("lime", "red", "yellow", "cyan", "magenta", "orange", "deepskyblue",
+                "springgreen", "violet", "gold", "tomato")
+
+
+def label_colors(labels):
+    return [LABEL_COLORS[int(label) % len(LABEL_COLORS)] for label in labels]
+
+
+def short_name(name):
+    """``'2 - two'`` -> ``'2'``: the label text drawn beside a box."""
+    return name.split(" - ")[0]
+
+
+def draw_detections(images, detections, classes, targets=None, zoom=3, min_score=0.1):
     """(3, H', W') grid of ``images`` (N, C, H, W in [0, 1]) enlarged ``zoom`` times, each with
-    its detections (label and score) in colour over its ground-truth boxes in grey."""
+    its detections scoring at least ``min_score`` (label and score) in colour over its
+    ground-truth boxes in grey."""
     tiles = []
     for i, image in enumerate(images):
         big = np.repeat(np.repeat(image.numpy(), zoom, 1), zoom, 2)
@@ -153,10 +163,13 @@ def draw_detections(images, detections, classes, targets=None, zoom=3):
         if targets is not None and len(targets[i]["boxes"]):
             tile = draw_bounding_boxes(tile, targets[i]["boxes"] * zoom, colors="gray")
         d = detections[i]
-        if len(d["boxes"]):
-            names = [f"{classes[int(c)]} {float(s):.2f}" for c, s in
-                     zip(d["labels"].numpy(), d["scores"].numpy())]
-            tile = draw_bounding_boxes(tile, d["boxes"].detach() * zoom, labels=names, width=2)
+        keep = d["scores"].numpy() >= min_score
+        if keep.any():
+            names = [f"{short_name(classes[int(c)])} {float(s):.2f}" for c, s in
+                     zip(d["labels"].numpy()[keep], d["scores"].numpy()[keep])]
+            boxes = Tensor(d["boxes"].detach().numpy()[keep] * zoom)
+            tile = draw_bounding_boxes(tile, boxes, labels=names, width=2,
+                                       colors=label_colors(d["labels"].numpy()[keep]))
         tiles.append(tile)
     from .utils import make_grid
     return make_grid(Tensor(np.stack([t.numpy() for t in tiles])), nrow=4, pad_value=1.0)
@@ -180,9 +193,12 @@ def _add_arguments_for(detector):
         parser.add_argument("--scheduler", choices=("cosine", "step", "none"),
                             default=d["scheduler"],
                             help=f"learning-rate schedule per epoch (default {d['scheduler']})")
-        parser.add_argument("--train-scenes", type=positive_int, metavar="N",
-                            help="number of training scenes (default 4000); the validation "
-                                 "and test scenes are always the full 500")
+        parser.add_argument("--limit", type=positive_int, metavar="N",
+                            help="train on the first N training scenes only (default all "
+                                 "4,000; quick checks)")
+        parser.add_argument("--eval-limit", type=positive_int, metavar="N",
+                            help="validate and test on the first N scenes of each split "
+                                 "(default all 500; quick checks)")
     return add
 
 
@@ -196,8 +212,9 @@ def _train_detector(detector, args):
     from ..train.recipes import build_optimizer, build_scheduler
     prog = f"minidl train {detector.name}"
     t0 = time.perf_counter()
-    train_set = open_scenes(args.data, "train", args.train_scenes)
-    val_set, test_set = open_scenes(args.data, "val"), open_scenes(args.data, "test")
+    train_set = open_scenes(args.data, "train", args.limit)
+    val_set = open_scenes(args.data, "val", args.eval_limit)
+    test_set = open_scenes(args.data, "test", args.eval_limit)
     canvas = list(train_set.canvas)
     model_kwargs = {"num_classes": train_set.num_classes, "in_channels": 1}
     manual_seed(args.seed)
@@ -212,7 +229,8 @@ def _train_detector(detector, args):
               "canvas": canvas, "epochs": args.epochs, "batch_size": args.batch_size,
               "lr": args.lr, "optimizer": args.optimizer, "momentum": args.momentum,
               "weight_decay": args.weight_decay, "scheduler": args.scheduler,
-              "seed": args.seed, "train_scenes": len(train_set), "monitor": "val_map50"}
+              "seed": args.seed, "limit": args.limit, "eval_limit": args.eval_limit,
+              "monitor": "val_map50"}
     out = args.out or default_out_dir(detector.name, args.data)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{prog}: data {args.data} ({len(train_set)} / {len(val_set)} / {len(test_set)} "
@@ -256,20 +274,6 @@ def load_detector(path):
     return model.eval(), config
 
 
-def _read_image(path, channels, size):
-    """``(image (C, h, w) in [0, 1], (H, W) of the file)``: the file converted to ``channels``
-    and resized (bilinear) to ``size`` (h, w) when it differs."""
-    from PIL import Image
-    with Image.open(path) as img:
-        img = img.convert("L" if channels == 1 else "RGB")
-        original = (img.height, img.width)
-        if original != tuple(size):
-            img = img.resize((size[1], size[0]), Image.BILINEAR)
-        a = np.asarray(img, np.float32) / 255
-    a = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
-    return Tensor(np.ascontiguousarray(a)), original
-
-
 def _detect_arguments(parser):
     parser.add_argument("checkpoint", metavar="CHECKPOINT",
                         help="a .safetensors file written by 'minidl train yolo|fasterrcnn'")
@@ -282,19 +286,18 @@ def _detect_arguments(parser):
 
 def _detect_run(args):
     prog = "minidl detect"
-    for path, what in ((args.checkpoint, "checkpoint"), (args.image, "image")):
-        if not os.path.isfile(path):
-            print(f"{prog}: error: {what} {path!r} does not exist", file=sys.stderr)
-            return 1
+    missing = report_missing_files(prog, checkpoint=args.checkpoint, image=args.image)
+    if missing:
+        return missing
     try:
         model, config = load_detector(args.checkpoint)
-        image, (h, w) = _read_image(args.image, config["model_kwargs"]["in_channels"],
-                                    config["canvas"])
+        image, (h, w) = read_image(args.image, config["model_kwargs"]["in_channels"],
+                                   config["canvas"])
     except (ValueError, KeyError, RuntimeError, OSError) as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
     with no_grad():
-        found = model(image[None])[0]
+        found = model(Tensor(image[None]))[0]
     keep = found["scores"].numpy() >= args.min_score
     scale = np.array([w / config["canvas"][1], h / config["canvas"][0]] * 2, np.float32)
     boxes = found["boxes"].numpy()[keep] * scale
@@ -303,10 +306,10 @@ def _detect_run(args):
     for box, label, score in zip(boxes, labels, scores):
         print(f"{classes[int(label)]:>12} {score:.3f}  box x1 {box[0]:.1f} y1 {box[1]:.1f} "
               f"x2 {box[2]:.1f} y2 {box[3]:.1f}")
-    original, _ = _read_image(args.image, 3, (h, w))
-    names = [f"{classes[int(c)]} {s:.2f}" for c, s in zip(labels, scores)]
+    original = Tensor(read_image(args.image, 3)[0])
+    names = [f"{short_name(classes[int(c)])} {s:.2f}" for c, s in zip(labels, scores)]
     drawn = original if not len(boxes) else draw_bounding_boxes(
-        original, Tensor(boxes), labels=names, width=2)
+        original, Tensor(boxes), labels=names, width=2, colors=label_colors(labels))
     out = args.out or os.path.splitext(args.image)[0] + "-detections.png"
     save_image(drawn, out)
     print(f"{len(boxes)} detections (score >= {args.min_score:g}) drawn into {out}")

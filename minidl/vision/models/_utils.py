@@ -1,14 +1,13 @@
 """Helpers shared by the model builders: the ``weights`` check, channel rounding, conv-norm-act.
 
-``Conv2dNormActivation`` is torchvision's ``torchvision.ops.misc.Conv2dNormActivation`` (a
-``Sequential`` of convolution, normalization and activation, so its state_dict keys are
-``0.weight``, ``1.weight``, ... as in torchvision); MobileNetV2 is built from it.
+``Conv2dNormActivation`` lives where torchvision has it, in ``vision.ops.misc``.
 ``IntermediateLayerGetter`` (torchvision's ``models._utils``) turns a classifier into a
 backbone that returns the feature maps of named children (segmentation, detection).
 """
 from collections import OrderedDict
 
 from ... import nn
+from ..ops.misc import Conv2dNormActivation  # noqa: F401 (the builders' import)
 
 __all__ = ["Conv2dNormActivation", "IntermediateLayerGetter"]
 
@@ -40,33 +39,6 @@ def _make_divisible(v, divisor, min_value=None):
     if new_v < 0.9 * v:
         new_v += divisor
     return new_v
-
-
-class Conv2dNormActivation(nn.Sequential):
-    """``Conv2d`` -> normalization -> activation, as torchvision's ``Conv2dNormActivation``.
-
-    ``padding`` defaults to ``(kernel_size - 1) // 2 * dilation`` ("same" for odd kernels);
-    the convolution has a bias only when there is no normalization layer (``bias=None``).
-    ``norm_layer`` / ``activation_layer`` may be None to leave the layer out.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=None,
-                 groups=1, norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU, dilation=1,
-                 inplace=True, bias=None):
-        if padding is None:
-            padding = (kernel_size - 1) // 2 * dilation
-        if bias is None:
-            bias = norm_layer is None
-        layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                            dilation=dilation, groups=groups, bias=bias)]
-        if norm_layer is not None:
-            layers.append(norm_layer(out_channels))
-        if activation_layer is not None:
-            # activations run out of place in minidl (same values; torch's inplace only
-            # saves memory, and in minidl would cost an extra copy)
-            layers.append(activation_layer())
-        super().__init__(*layers)
-        self.out_channels = out_channels
 
 
 class IntermediateLayerGetter(nn.ModuleDict):
