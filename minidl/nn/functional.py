@@ -40,6 +40,8 @@ from ..ops.multi_head_attention import multi_head_attention_forward
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
                         kl_div, l1_loss, mse_loss, smooth_l1_loss)
+from ..ops.metric_loss import (cosine_embedding_loss, triplet_margin_loss,
+                                 triplet_margin_with_distance_loss)
 
 # distances
 from ..ops.distance import cosine_similarity, normalize, pairwise_distance

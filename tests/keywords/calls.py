@@ -126,6 +126,8 @@ _SHARED = (
     ("x, y", "l1_loss mse_loss smooth_l1_loss huber_loss"),
     ("x.log_softmax(1), p.softmax(1)", "kl_div"),
     ("x, y", "cosine_similarity pairwise_distance"),
+    ("x, y, y + 0.1", "triplet_margin_loss triplet_margin_with_distance_loss"),
+    ("x, x + 0.1 * y, torch.tensor([1, -1, -1])", "cosine_embedding_loss"),
     ("x", "normalize histc"),
     ("t", "bincount"),
     ("x.sort(1)[0], y", "searchsorted"),
@@ -256,6 +258,8 @@ _LAYERS = {
     "ModuleDict": "{'fc': nn.Linear(4, 2)}", "ParameterList": "[nn.Parameter(x)]",
     "ParameterDict": "{'a': nn.Parameter(x)}", "Module": "",
     "CosineSimilarity": " | x, y", "PairwiseDistance": " | x, y",
+    "TripletMarginLoss": " | x, y, y + 0.1", "TripletMarginWithDistanceLoss": " | x, y, y + 0.1",
+    "CosineEmbeddingLoss": " | x, x + 0.1 * y, torch.tensor([1, -1, -1])",
 }
 for _name in """ReLU ReLU6 SELU CELU ELU GELU SiLU Mish Hardsigmoid Hardswish Hardtanh LeakyReLU
         LogSigmoid Softsign Tanhshrink Softplus Hardshrink Softshrink Sigmoid Tanh Dropout

@@ -5,6 +5,9 @@ _RUNNING = "img, torch.zeros(3), torch.ones(3), use_input_stats=False"  # output
 _CONVS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
           "conv_transpose3d")
 _UPSAMPLE_LAYERS = "nn.Upsample nn.UpsamplingBilinear2d nn.UpsamplingNearest2d"
+_TRIPLET_LOSSES = ("F.triplet_margin_loss F.triplet_margin_with_distance_loss "
+                   "nn.TripletMarginLoss nn.TripletMarginWithDistanceLoss")
+_METRIC_LOSSES = f"{_TRIPLET_LOSSES} F.cosine_embedding_loss nn.CosineEmbeddingLoss"
 
 NN_CASES = {
     # ---------------------------------------------------------------- nn.functional
@@ -43,6 +46,10 @@ NN_CASES = {
            Differs("torch.full((4,), 2.0)")),
     **each("F.cross_entropy F.nll_loss nn.CrossEntropyLoss nn.NLLLoss", "weight",
            Differs("v.abs()")),
+    **each(_METRIC_LOSSES, "margin", Differs("0.5")),
+    **each(_TRIPLET_LOSSES, "swap", Differs("True")),
+    **each("F.triplet_margin_with_distance_loss nn.TripletMarginWithDistanceLoss",
+           "distance_function", Differs("lambda a, b: (a - b).abs().sum(-1)")),
     ("F.embedding", "padding_idx"): [Differs("0", grad=True)],
     ("F.embedding", "max_norm"): [Differs("1.0")],
     ("F.embedding", "norm_type"): [Differs("1.0", base="t, m, max_norm=1.0")],

@@ -14,6 +14,7 @@ from . import (
     instancenorm,
     linear,
     loss,
+    metric_loss,
     module,
     multihead_attention,
     normalization,
@@ -39,6 +40,7 @@ from .flatten import *  # noqa: F401,F403
 from .instancenorm import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .metric_loss import *  # noqa: F401,F403
 from .module import *  # noqa: F401,F403
 from .multihead_attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
@@ -53,7 +55,7 @@ from .upsampling import *  # noqa: F401,F403
 
 __all__ = [name for family in (module, container, linear, conv, pooling, activation, dropout,
                                sparse, batchnorm, instancenorm, normalization, flatten, padding,
-                               upsampling, pixelshuffle, loss, distance, conv_lstm,
+                               upsampling, pixelshuffle, loss, metric_loss, distance, conv_lstm,
                                causal_conv, rnn, positional_encoding, transformer,
                                multihead_attention)
            for name in family.__all__]
