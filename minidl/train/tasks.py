@@ -12,17 +12,22 @@ stopping on a validation split, the test split evaluated once at the end, checkp
 logs and curves in ``--out`` (``add_training_arguments`` gives them the shared options).
 """
 import importlib
+import os
+import sys
 from dataclasses import dataclass
 
 from .arguments import add_training_arguments, default_out_dir  # noqa: F401 (re-exported)
 
 __all__ = ["Task", "Command", "TASKS", "COMMANDS", "PROVIDERS", "register_task",
            "register_command", "load_providers", "add_training_arguments", "default_out_dir",
-           "load_task_checkpoint"]
+           "load_task_checkpoint", "report_missing_files"]
 
 # Modules that register tasks and commands when imported.
 PROVIDERS = ("minidl.text.lm_task", "minidl.text.gpt_task", "minidl.text.seq2seq_task",
-             "minidl.text.word2vec_task", "minidl.vision.detection_task")
+             "minidl.text.word2vec_task", "minidl.vision.detection_task",
+             "minidl.vision.segmentation_task", "minidl.vision.super_resolution_task",
+             "minidl.vision.srgan_task", "minidl.vision.face_task",
+             "minidl.vision.captioning_task", "minidl.vision.style_task")
 
 
 @dataclass
@@ -81,3 +86,14 @@ def load_task_checkpoint(path, tasks):
         raise ValueError(f"{path} is not a checkpoint of 'minidl train {' | '.join(names)}' "
                          f"(its config names the task {config.get('task')!r})")
     return ckpt, config
+
+
+def report_missing_files(prog, **paths):
+    """For a command's file arguments (``checkpoint=path, image=path``): print
+    ``prog: error: <name> '<path>' does not exist`` for the first that is not a file and
+    return the exit status 1; None when they all exist."""
+    for what, path in paths.items():
+        if not os.path.isfile(path):
+            print(f"{prog}: error: {what} {path!r} does not exist", file=sys.stderr)
+            return 1
+    return None

@@ -63,11 +63,19 @@ LeNet-5, MLP  built for 28 x 28 already (flag ignored / not taken)             -
 The Transformers take no ``small_input``: a ViT takes ``image_size`` (and a patch size
 dividing it), a Swin any image size; ``vit_mini`` and ``swin_mini`` are sized for 28 x 28.
 
+Beyond classification (issue 11's applications; each registered, built by ``get_model``):
+detection ``yolo_v1`` (271,703,550 parameters for 21 classes), ``yolo_v1_mini``,
+``fasterrcnn_resnet50_fpn``, ``fasterrcnn_mini`` (``models.detection``); segmentation
+``fcn_resnet50`` / ``fcn_resnet101`` (35,322,218 / 54,314,346 with the auxiliary head),
+``fcn8s_mini``, ``unet_mini`` (``models.segmentation``); super-resolution ``srcnn``,
+``vdsr``, ``espcn``, ``srresnet``, ``srgan_discriminator`` (``super_resolution``,
+``srgan``).
+
 Accuracy, parameters, MACs and seconds per epoch of every small-input model trained by
 ``minidl train MODEL --data fashion-mnist-mini`` are in the README's zoo table, made from the
 runs by ``scripts/zoo_table.py``.
 """
-from . import detection  # noqa: F401
+from . import detection, segmentation  # noqa: F401
 from ._api import get_model, get_model_builder, list_models, register_model  # noqa: F401
 from ._utils import Conv2dNormActivation  # noqa: F401
 from .alexnet import AlexNet, alexnet  # noqa: F401
@@ -89,6 +97,8 @@ from .resnet import (  # noqa: F401
     resnext50_32x4d,
     wide_resnet50_2,
 )
+from .srgan import SRGANDiscriminator, SRResNet, srgan_discriminator, srresnet  # noqa: F401
+from .super_resolution import ESPCN, SRCNN, VDSR, espcn, srcnn, vdsr  # noqa: F401
 from .swin_transformer import (  # noqa: F401
     PatchMerging,
     ShiftedWindowAttention,
@@ -134,4 +144,5 @@ __all__ = ["register_model", "list_models", "get_model", "get_model_builder",
            "nin", "VisionTransformer", "ConvStemConfig", "vit_b_16", "vit_b_32", "vit_l_16",
            "vit_l_32", "vit_h_14", "vit_mini", "SwinTransformer", "SwinTransformerBlock",
            "ShiftedWindowAttention", "PatchMerging", "shifted_window_attention", "swin_t",
-           "swin_s", "swin_b", "swin_mini"]
+           "swin_s", "swin_b", "swin_mini", "SRCNN", "srcnn", "VDSR", "vdsr", "ESPCN", "espcn",
+           "SRResNet", "srresnet", "SRGANDiscriminator", "srgan_discriminator"]
