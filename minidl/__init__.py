@@ -56,7 +56,7 @@ from .ops.adaptive_pool import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.cross_entropy import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
-from .ops.distance import cosine_similarity, pairwise_distance, cdist  # noqa: F401
+from .ops.distance import cosine_similarity, pairwise_distance, cdist, pdist  # noqa: F401
 from .ops.activation import *  # noqa: F401,F403
 from .ops.rectifiers import *  # noqa: F401,F403
 from .ops.smooth_activations import *  # noqa: F401,F403

@@ -44,7 +44,7 @@ from ..ops.metric_loss import (cosine_embedding_loss, triplet_margin_loss,
                                  triplet_margin_with_distance_loss)
 
 # distances
-from ..ops.distance import cosine_similarity, normalize, pairwise_distance
+from ..ops.distance import cosine_similarity, normalize, pairwise_distance, pdist
 
 # padding, resampling, pixel rearrangement
 from ..ops.pad import pad

@@ -6,8 +6,12 @@ gradients are the chain rule through them):
 - ``pairwise_distance``: ||x1 - x2 + eps||_p along the last dimension;
 - ``normalize``: x / max(||x||_p, eps) along ``dim``;
 - ``cdist``: ||x1[i] - x2[j]||_p for every pair of rows (p = 0 counts the differing
-  coordinates).
+  coordinates);
+- ``pdist``: ||x[i] - x[j]||_p for the rows i < j of one matrix, in row-major order (the
+  upper triangle of ``cdist(x, x)`` without its diagonal).
 """
+import numpy as np
+
 from .._creation import ones_like
 from .._out import takes_out
 from ._operands import dtype_name
@@ -23,7 +27,7 @@ from .unary import sqrt
 from .vector_norm import norm
 from .view import unsqueeze
 
-__all__ = ["cosine_similarity", "pairwise_distance", "normalize", "cdist"]
+__all__ = ["cosine_similarity", "pairwise_distance", "normalize", "cdist", "pdist"]
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -92,3 +96,18 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if by_mm:
         return _euclidean_by_mm(x1, x2)
     return norm(sub(unsqueeze(x1, -2), unsqueeze(x2, -3)), p, -1)  # p = 0: a zero gradient
+
+
+def pdist(input, p=2):
+    """The N (N - 1) / 2 p-norm distances between the rows i < j of ``input`` (N, M), in
+    the order (0, 1), (0, 2), ..., (1, 2), ... (torch's)."""
+    check_tensor(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got: "
+                           f"{dtype_name(input)}")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    rows, cols = np.triu_indices(input.shape[0], 1)
+    return norm(sub(input[rows], input[cols]), p, -1)

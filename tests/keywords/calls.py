@@ -128,7 +128,7 @@ _SHARED = (
     ("x, y", "cosine_similarity pairwise_distance"),
     ("x, y, y + 0.1", "triplet_margin_loss triplet_margin_with_distance_loss"),
     ("x, x + 0.1 * y, torch.tensor([1, -1, -1])", "cosine_embedding_loss"),
-    ("x", "normalize histc"),
+    ("x", "normalize histc pdist"),
     ("t", "bincount"),
     ("x.sort(1)[0], y", "searchsorted"),
     ("(3, 4)", "zeros ones empty rand randn"),
