@@ -151,25 +151,35 @@ class Vocab:
             tokens.append(self.itos[index])
         return tokens
 
+    def to_dict(self):
+        """The vocabulary as JSON-able data (tokens, counts, specials): ``from_dict`` reads it
+        back (``save`` writes it to a file; a checkpoint's config can hold it)."""
+        return {"specials": list(self.specials), "itos": list(self.itos),
+                "freqs": list(self.freqs)}
+
+    @classmethod
+    def from_dict(cls, payload, source="the vocabulary"):
+        """The vocabulary ``to_dict`` gave; malformed data is refused naming ``source``."""
+        itos, freqs = payload.get("itos"), payload.get("freqs")
+        specials = payload.get("specials")
+        if (not isinstance(itos, list) or not isinstance(freqs, list)
+                or not isinstance(specials, list) or len(itos) != len(freqs)
+                or not all(isinstance(token, str) for token in itos)
+                or itos[:len(specials)] != specials):
+            raise ValueError(f"{source}: malformed Vocab data (itos / freqs / specials)")
+        vocab = cls.__new__(cls)
+        vocab._set(itos, freqs, specials)
+        return vocab
+
     def save(self, path):
         """Write the vocabulary as JSON (tokens, counts, specials)."""
-        write_json(path, "Vocab", {"specials": list(self.specials), "itos": self.itos,
-                                   "freqs": self.freqs})
+        write_json(path, "Vocab", self.to_dict())
 
     @classmethod
     def load(cls, path):
         """Read a vocabulary written by ``save``."""
         path = os.fspath(path)
-        payload = read_json(path, "Vocab")
-        itos, freqs, specials = payload.get("itos"), payload.get("freqs"), payload.get("specials")
-        if (not isinstance(itos, list) or not isinstance(freqs, list)
-                or not isinstance(specials, list) or len(itos) != len(freqs)
-                or not all(isinstance(token, str) for token in itos)
-                or itos[:len(specials)] != specials):
-            raise ValueError(f"{path!r}: malformed Vocab file (itos / freqs / specials)")
-        vocab = cls.__new__(cls)
-        vocab._set(itos, freqs, specials)
-        return vocab
+        return cls.from_dict(read_json(path, "Vocab"), repr(path))
 
     def __eq__(self, other):
         if not isinstance(other, Vocab):

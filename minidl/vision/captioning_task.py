@@ -277,7 +277,7 @@ def _run(args):
     scheduler = optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=args.epochs * len(loaders["train"]))
     config = {"task": "captioning", "data": args.data, "model": model_kwargs,
-              "vocab": {"itos": vocab.itos, "freqs": vocab.freqs}, "max_len": max_len,
+              "vocab": vocab.to_dict(), "max_len": max_len,
               "names": captioner.names,
               "noun": captioner.noun, "blind": args.blind, "epochs": args.epochs,
               "batch_size": args.batch_size, "lr": args.lr, "optimizer": "adam",
@@ -336,11 +336,7 @@ def load_captioner(path):
     ckpt, config = load_task_checkpoint(path, "captioning")
     model = Captioner(**config["model"])
     model.load_state_dict(ckpt["model"])
-    itos, freqs = config["vocab"]["itos"], config["vocab"]["freqs"]
-    specials = Vocab().specials
-    vocab = Vocab(Counter(dict(zip(itos[len(specials):], freqs[len(specials):]))))
-    if vocab.itos != itos:
-        raise ValueError(f"{path}: its vocabulary does not rebuild (specials {specials})")
+    vocab = Vocab.from_dict(config["vocab"], path)
     return model.eval(), vocab, config
 
 

@@ -12,7 +12,8 @@ from minidl.cli import main
 def test_train_writes_checkpoints_and_pictures_then_detect_draws_boxes(task, tmp_path, capsys):
     out = tmp_path / "run"
     rc = main(["train", task, "--epochs", "1", "--limit", "16", "--eval-limit", "6",
-               "--batch-size", "8", "--out", str(out), "--no-progress", "--threads", "1"])
+               "--batch-size", "8", "--out", str(out), "--no-progress", "--threads", "1",
+               "--patience", "1"])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "16 / 6 / 6 train / val / test scenes" in printed
@@ -21,6 +22,7 @@ def test_train_writes_checkpoints_and_pictures_then_detect_draws_boxes(task, tmp
                  "detections.png", "sample_scene.png"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["selected"]["monitor"] == "val_map50"
     row = metrics["history"][0]
     assert 0 <= row["val_map50"] <= 1 and 0 <= row["val_map"] <= row["val_map50"]
     assert row["images_per_s"] > 0

@@ -31,7 +31,7 @@ from ....autograd import no_grad
 from ....nn import functional as F
 from ....ops.join import cat
 from ....tensor import Tensor
-from ...ops.boxes import batched_nms
+from ...ops.boxes import batched_nms, remove_small_boxes
 from ...ops.misc import Permute
 from .._api import register_model
 from .._utils import _check_weights
@@ -163,8 +163,7 @@ class YOLOv1(nn.Module):
             score = scores[i].reshape(len(xyxy), -1)
             box_index, label = np.nonzero(score > self.box_score_thresh)
             kept_boxes, kept_scores = xyxy[box_index], score[box_index, label]
-            wide = ((kept_boxes[:, 2] - kept_boxes[:, 0] >= 1e-2)
-                    & (kept_boxes[:, 3] - kept_boxes[:, 1] >= 1e-2))
+            wide = remove_small_boxes(Tensor(kept_boxes), 1e-2).numpy()
             kept_boxes, kept_scores, label = kept_boxes[wide], kept_scores[wide], label[wide] + 1
             keep = batched_nms(Tensor(kept_boxes), Tensor(kept_scores.astype(np.float32)),
                                Tensor(label), self.box_nms_thresh).numpy()
