@@ -5,6 +5,7 @@ triplet``, one-shot verification on classes never seen in training.
     minidl train triplet --data mnist-mini --mining hard    # triplet loss, batch-hard
     minidl train triplet --data fashion-mnist-mini --unseen 7-9
     minidl train triplet --data ~/faces --image-size 64     # root/<person>/<image>
+    minidl verify runs/triplet-*/best.safetensors a.png b.png  # same identity?
 
 Protocol. The classes are split in two (``--unseen``: indices, ``a-b`` ranges or folder
 names; default the last 30 %, e.g. digits 7, 8, 9). The embedding is trained on the seen
@@ -24,6 +25,11 @@ of each of several seen classes, triplets mined in the batch from the current em
 triplet, the loss averaged over the active ones)), ``nn.TripletMarginLoss``. Both: Adam, a
 cosine decay per step, unit-length embeddings of ``EmbeddingNet``, training images moved by
 up to ``--shift`` pixels (default 2).
+
+``minidl verify CHECKPOINT IMAGE IMAGE``: the two pictures, read as the training images were
+(the model's channels, resized to its image size, normalised with the training mean and
+std), are embedded; "same" when their distance is below the threshold chosen on the
+validation pairs (stored with the checkpoint's metrics) or ``--threshold``.
 """
 import os
 import sys
@@ -38,7 +44,15 @@ from ..backend import manual_seed
 from ..nn import TripletMarginLoss
 from ..train.arguments import number, positive_int
 from ..train.splits import stratified_split
-from ..train.tasks import Task, add_training_arguments, default_out_dir, register_task
+from ..train.tasks import (
+    Command,
+    Task,
+    add_training_arguments,
+    default_out_dir,
+    register_command,
+    register_task,
+    report_missing_files,
+)
 from ..train.trainer import Trainer
 from .face_data import ClassBalancedBatches, PairBatches, load_face_data
 from .face_pictures import plot_roc, save_neighbours
@@ -55,8 +69,10 @@ from .face_verification import (
     roc_curve,
     verification_accuracy,
 )
+from .image_files import read_image
 
-__all__ = ["FaceTrainer", "PairSet", "DEFAULTS", "build_face_model", "load_embedding_net"]
+__all__ = ["FaceTrainer", "PairSet", "DEFAULTS", "build_face_model", "load_embedding_net",
+           "verify_images"]
 
 # chosen on mnist-mini: validation pairs of digits 0-6 and, for generalisation, pairs of
 # the TRAIN split images of digits 7-9 (never the test split; see the README)
@@ -187,6 +203,31 @@ def load_embedding_net(path):
     model = build_face_model(config["task"], **config["model"])
     model.load_state_dict(ckpt["model"])
     return (model.embedding_net if config["task"] == "siamese" else model), config
+
+
+def verify_images(path, first, second, threshold=None):
+    """``(distance, threshold, same)`` for two image files and the ``minidl train siamese
+    | triplet`` checkpoint at ``path``: the embeddings' Euclidean distance, the threshold
+    (``threshold``, else the validation one the checkpoint's metrics hold) and distance <
+    threshold."""
+    from ..train.tasks import load_task_checkpoint
+    net, config = load_embedding_net(path)
+    if threshold is None:
+        ckpt, _ = load_task_checkpoint(path, tuple(DEFAULTS))
+        threshold = (ckpt.get("metrics") or {}).get("val_threshold")
+        if threshold is None:
+            raise ValueError(f"{path} holds no validation threshold (metrics "
+                             f"'val_threshold'); give one with --threshold")
+    size = config["image_size"]
+    mean = np.asarray(config["mean"], np.float32).reshape(-1, 1, 1)
+    std = np.asarray(config["std"], np.float32).reshape(-1, 1, 1)
+    images = np.stack([(read_image(f, config["model"]["in_channels"], (size, size))[0] - mean)
+                       / std for f in (first, second)])
+    net.eval()
+    with no_grad():
+        e = net(from_numpy(images.astype(np.float32))).numpy()
+    distance = float(np.linalg.norm(e[0] - e[1]))
+    return distance, float(threshold), distance < threshold
 
 
 # --------------------------------------------------------------- the commands
@@ -341,3 +382,38 @@ register_task(Task("siamese", "face verification: Siamese embedding network, con
 register_task(Task("triplet", "face verification: embedding network, triplet loss with "
                               "semi-hard / hard mining, tested one-shot on unseen classes",
                    _add_arguments("triplet"), _run("triplet")))
+
+
+def _verify_arguments(parser):
+    parser.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help="a checkpoint of minidl train siamese / triplet (best.safetensors)")
+    parser.add_argument("first", metavar="IMAGE", help="an image file (PNG, JPEG...)")
+    parser.add_argument("second", metavar="IMAGE", help="the image to compare it with")
+    parser.add_argument("--threshold", type=number(float, 0.0, "a distance >= 0"),
+                        help="call the pair the same below this embedding distance (default: "
+                             "the threshold chosen on the validation pairs)")
+
+
+def _verify_run(args):
+    prog = "minidl verify"
+    missing = report_missing_files(prog, checkpoint=args.checkpoint, image=args.first,
+                                   second_image=args.second)
+    if missing:
+        return missing
+    try:
+        distance, threshold, same = verify_images(args.checkpoint, args.first, args.second,
+                                                  args.threshold)
+    except (ValueError, KeyError, RuntimeError) as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.first} vs {args.second}: distance {distance:.4f}, threshold {threshold:.4f}"
+          f": {'same' if same else 'different'}")
+    return 0
+
+
+register_command(Command(
+    "verify", "say whether two images show the same identity (face verification)",
+    _verify_arguments, _verify_run,
+    description="Embed the two IMAGEs with the network stored in CHECKPOINT (minidl train "
+                "siamese / triplet) and print their distance and 'same' or 'different' at "
+                "the validation threshold (or --threshold)."))

@@ -18,7 +18,7 @@ from minidl.vision.face_data import (
     parse_classes,
     random_shift,
 )
-from minidl.vision.face_task import FaceTrainer, load_embedding_net
+from minidl.vision.face_task import FaceTrainer, load_embedding_net, verify_images
 from minidl.vision.face_verification import MINERS, EmbeddingNet, distance_matrix
 
 TINY = ["--epochs", "1", "--limit", "96", "--width", "4", "--depth", "2", "--embedding-dim",
@@ -123,6 +123,34 @@ def test_triplet_on_an_image_folder_and_its_grey_data(tmp_path, capsys):
         [3] * 4 + [4] * 4
     np.testing.assert_allclose([x.mean(), x.std()], [0, 1], atol=1e-5)
     assert grey["test"][0].shape == (8, 1, 10, 10) and grey["test_source"] == "all their images"
+    _check_verify(out, root, capsys)
+
+
+def _check_verify(out, root, capsys):
+    """``minidl verify``: the distance of the two embeddings the trained network gives the
+    images read as in training, against the validation threshold or --threshold."""
+    best = os.path.join(out, "best.safetensors")
+    a, b = (os.path.join(root, "person_3", "0.png"), os.path.join(root, "person_4", "1.png"))
+    distance, threshold, same = verify_images(best, a, b)
+    net, config = load_embedding_net(best)
+    images = np.stack([np.asarray(Image.open(f).convert("RGB").resize((12, 12),
+                                                                      Image.BILINEAR))
+                       for f in (a, b)]).transpose(0, 3, 1, 2).astype(np.float32) / 255
+    images = (images - np.reshape(config["mean"], (1, 3, 1, 1))) / np.reshape(config["std"],
+                                                                             (1, 3, 1, 1))
+    net.eval()
+    with minidl.no_grad():
+        e = net(minidl.from_numpy(images.astype(np.float32))).numpy()
+    assert distance == pytest.approx(float(np.linalg.norm(e[0] - e[1])), rel=1e-5)
+    assert threshold == minidl.load(best)["metrics"]["val_threshold"]
+    assert same == (distance < threshold)
+    capsys.readouterr()
+    assert cli.main(["verify", best, a, b, "--threshold", str(distance + 1)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(": same")
+    assert cli.main(["verify", best, a, b, "--threshold", str(distance / 2)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(": different")
+    assert cli.main(["verify", best, a, os.path.join(root, "nobody.png")]) == 1
+    assert "nobody.png' does not exist" in capsys.readouterr().err
 
 
 def test_refusals(tmp_path, capsys):
