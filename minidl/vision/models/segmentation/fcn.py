@@ -47,17 +47,13 @@ class FCNHead(nn.Sequential):
         )
 
 
-def _fcn_resnet(backbone, num_classes, aux):
-    return_layers = {"layer4": "out"}
-    if aux:
-        return_layers["layer3"] = "aux"
-    features = IntermediateLayerGetter(backbone, return_layers=return_layers)
-    aux_classifier = FCNHead(1024, num_classes) if aux else None
-    return FCN(features, FCNHead(2048, num_classes), aux_classifier)
-
-
-def _build(arch, resnet, weights, num_classes, aux_loss, weights_backbone, in_channels,
-           kwargs):
+def resnet_segmentation_parts(arch, resnet, weights, num_classes, aux_loss, weights_backbone,
+                              in_channels, kwargs):
+    """``(features, num_classes, aux)`` of a torchvision segmentation builder on a ResNet:
+    the arguments checked (no downloads: ``weights`` / ``weights_backbone`` None; unknown
+    keywords refused by name), ``num_classes`` defaulted to 21 and the dilated backbone's
+    ``IntermediateLayerGetter`` (layer4 as ``'out'``, layer3 as ``'aux'`` with
+    ``aux_loss``)."""
     pretrained_backbone = kwargs.pop("pretrained_backbone", False)  # torchvision's legacy name
     _check_weights(arch, weights, kwargs)
     if weights_backbone is not None or pretrained_backbone:
@@ -71,9 +67,21 @@ def _build(arch, resnet, weights, num_classes, aux_loss, weights_backbone, in_ch
                         f" (it takes weights, progress, num_classes, aux_loss, "
                         f"weights_backbone, in_channels)")
     num_classes = 21 if num_classes is None else num_classes
+    aux = bool(aux_loss)
     backbone = resnet(weights=None, replace_stride_with_dilation=[False, True, True],
                       in_channels=in_channels)
-    return _fcn_resnet(backbone, num_classes, bool(aux_loss))
+    return_layers = {"layer4": "out"}
+    if aux:
+        return_layers["layer3"] = "aux"
+    return IntermediateLayerGetter(backbone, return_layers=return_layers), num_classes, aux
+
+
+def _build(arch, resnet, weights, num_classes, aux_loss, weights_backbone, in_channels,
+           kwargs):
+    features, num_classes, aux = resnet_segmentation_parts(
+        arch, resnet, weights, num_classes, aux_loss, weights_backbone, in_channels, kwargs)
+    aux_classifier = FCNHead(1024, num_classes) if aux else None
+    return FCN(features, FCNHead(2048, num_classes), aux_classifier)
 
 
 @register_model()
