@@ -4,10 +4,12 @@
     minidl train srgan --scale 4 --vgg-weights ~/weights/vgg19.safetensors
 
 Two phases, as the paper: SRResNet (``--num-blocks`` residual blocks: 4 by default to fit a
-CPU run, the paper's 16 with ``--num-blocks 16``) is first trained with the pixel MSE for
-``--pretrain-epochs`` (Adam at the constant ``--pretrain-lr``; checkpoints in
-``OUT/pretrain``), then the adversarial phase trains
-it against ``SRGANDiscriminator`` with the perceptual loss: content (the MSE of the
+CPU run, the paper's 16 with ``--num-blocks 16``; by default without BatchNorm, as EDSR, and
+with the bicubic-upsampled input added to its output, a change from the paper:
+``--batch-norm --no-bicubic-skip`` is the paper's generator) is first trained with the pixel
+MSE for ``--pretrain-epochs`` (Adam from ``--pretrain-lr`` with cosine decay per step;
+checkpoints in ``OUT/pretrain``), then the adversarial phase (Adam at the constant ``--lr``)
+trains it against ``SRGANDiscriminator`` with the perceptual loss: content (the MSE of the
 features of a fixed network) + 1e-3 x adversarial (-log D(G(lr))). The feature network is
 VGG-19 (phi_5,4) when ``--vgg-weights`` names torchvision's VGG-19 weights, else fixed
 random multi-scale conv features (printed at the start; see ``models.srgan``). Both
@@ -17,6 +19,7 @@ validation PSNR; the test photos are upscaled once at the end. The checkpoints h
 generator (``minidl upscale`` reads them); the data, patches, metrics and outputs are
 those of the other super-resolution tasks (``minidl.vision.super_resolution_task``).
 """
+import argparse
 import os
 import sys
 import time
@@ -46,10 +49,14 @@ from .super_resolution_task import (
 
 __all__ = ["SRGANTrainer", "SRGAN_DEFAULTS"]
 
-# 4 residual blocks by default (the paper: 16, --num-blocks 16) to fit a CPU run of minutes
-SRGAN_DEFAULTS = {"epochs": 2, "batch_size": 16, "lr": 1e-4, "patch_size": 32,
-                  "patches": 256, "pretrain_epochs": 3, "pretrain_patches": 1024,
-                  "pretrain_lr": 1e-3, "num_blocks": 4, "clip": None}
+# sized for minutes of one CPU thread, chosen on the validation photo: 4 residual blocks (the
+# paper: 16, --num-blocks 16) without BatchNorm and with the bicubic skip (validation PSNR after
+# one MSE epoch x4: see docs/vision_applications.md), 8 MSE epochs, then the paper's final
+# adversarial lr 1e-5 (1e-4 lost 0.3-1 dB of validation PSNR per 16 steps)
+SRGAN_DEFAULTS = {"epochs": 3, "batch_size": 16, "lr": 1e-5, "patch_size": 32,
+                  "patches": 256, "pretrain_epochs": 8, "pretrain_patches": 1024,
+                  "pretrain_lr": 1e-3, "num_blocks": 4, "batch_norm": False,
+                  "bicubic_skip": True, "clip": None}
 
 
 class SRGANTrainer(SuperResolutionTrainer):
@@ -105,11 +112,21 @@ def _add_srgan_arguments(parser):
     parser.add_argument("--pretrain-patches", type=positive_int, default=d["pretrain_patches"],
                         help=f"patches per pretraining epoch (default {d['pretrain_patches']})")
     parser.add_argument("--pretrain-lr", type=non_negative_float, default=d["pretrain_lr"],
-                        help=f"Adam learning rate of the pretraining (default "
-                             f"{d['pretrain_lr']:g}; --lr is the adversarial phase's)")
+                        help=f"initial Adam learning rate of the pretraining, cosine decay "
+                             f"per step (default {d['pretrain_lr']:g}; --lr is the constant "
+                             f"one of the adversarial phase)")
     parser.add_argument("--num-blocks", type=positive_int, default=d["num_blocks"],
                         help=f"residual blocks of the generator (default {d['num_blocks']}; "
                              f"the paper's 16 take about 4 times longer)")
+    parser.add_argument("--batch-norm", action=argparse.BooleanOptionalAction,
+                        default=d["batch_norm"],
+                        help="BatchNorm in the generator's residual blocks, as the paper "
+                             "(default: none, as EDSR: --no-batch-norm)")
+    parser.add_argument("--bicubic-skip", action=argparse.BooleanOptionalAction,
+                        default=d["bicubic_skip"],
+                        help="add the bicubic upsampling of the input to the generator's "
+                             "output (default; a change from the paper: --no-bicubic-skip "
+                             "removes it)")
     parser.add_argument("--vgg-weights", metavar="FILE",
                         help="torchvision's VGG-19 ImageNet state_dict (.safetensors / .npz) "
                              "for the content loss; default: random multi-scale features")
@@ -140,8 +157,10 @@ def _run(args):
         return 1
     manual_seed(args.seed)
     model_kwargs = {"arch": "srresnet", "scale": args.scale, "in_channels": 1,
-                    "num_blocks": args.num_blocks}
-    model = SRResNet(args.scale, 1, args.num_blocks)
+                    "num_blocks": args.num_blocks, "batch_norm": args.batch_norm,
+                    "bicubic_skip": args.bicubic_skip}
+    model = SRResNet(args.scale, 1, args.num_blocks, batch_norm=args.batch_norm,
+                     bicubic_skip=args.bicubic_skip)
     discriminator = SRGANDiscriminator(1, args.patch_size)
     images = splits["train"][1]
     val = ImagePairs(splits["val"][1], args.scale, False, splits["val"][0])
@@ -151,7 +170,9 @@ def _run(args):
     n_d = sum(p.numel() for p in discriminator.parameters())
     counts = " / ".join(str(len(splits[k][1])) for k in ("train", "val", "test"))
     print(f"{prog}: data {args.data} x{args.scale} ({counts} train / val / test images, grey "
-          f"Y), SRResNet {args.num_blocks} blocks {n_g} parameters, discriminator {n_d}; "
+          f"Y), SRResNet {args.num_blocks} blocks "
+          f"{'with' if args.batch_norm else 'without'} BatchNorm"
+          f"{', bicubic skip' if args.bicubic_skip else ''} {n_g} parameters, discriminator {n_d}; "
           f"{args.pretrain_epochs} MSE epochs of {args.pretrain_patches} patches, then "
           f"{args.epochs} adversarial epochs of {args.patches}, patches {args.patch_size} x "
           f"{args.patch_size}, batch {args.batch_size}, adam lr {args.pretrain_lr:g} then "
@@ -162,6 +183,7 @@ def _run(args):
     config = {"task": "srgan", "data": args.data, "model": model_kwargs,
               "epochs": args.epochs, "pretrain_epochs": args.pretrain_epochs,
               "pretrain_lr": args.pretrain_lr,
+              "pretrain_scheduler": "cosine per step",
               "batch_size": args.batch_size, "lr": args.lr, "optimizer": "adam",
               "patch_size": args.patch_size, "patches": args.patches,
               "pretrain_patches": args.pretrain_patches, "seed": args.seed,
@@ -174,7 +196,10 @@ def _run(args):
         patches = PhotoPatches(images, args.scale, args.patch_size, args.pretrain_patches,
                                args.batch_size, False, seed=args.seed)
         optimizer = optim.Adam(model.parameters(), lr=args.pretrain_lr)
-        pre = SuperResolutionTrainer(model, optimizer, patches, val,
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=args.pretrain_epochs * len(patches))
+        pre = SuperResolutionTrainer(model, optimizer, patches, val, scheduler=scheduler,
+                                     scheduler_interval="step",
                                      out_dir=os.path.join(out, "pretrain"), progress=progress,
                                      config={**config, "phase": "pretrain"},
                                      monitor="val_psnr", mode="max")

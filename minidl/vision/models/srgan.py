@@ -6,13 +6,16 @@ slope each, as ``nn.PReLU()``):
 
 ==========================================  =========================================
 SRResNet x4, 16 blocks of 64 maps             1,528,724 (x2: 1,381,011)
+the same, ``batch_norm=False``                1,524,500 (x2: 1,376,787)
 discriminator for 96 x 96 patches            23,562,497
 ==========================================  =========================================
 
 Generator: 9 x 9 conv (64) + PReLU; ``num_blocks`` residual blocks (3 x 3 conv, BN,
 PReLU, 3 x 3 conv, BN, + input); 3 x 3 conv + BN added to the first features; log2(scale)
 upsampling steps (3 x 3 conv to 256 maps, ``nn.PixelShuffle(2)``, PReLU); 9 x 9 conv to
-the image. Discriminator: eight 3 x 3 convolutions 64-64-128-128-256-256-512-512 (every
+the image. ``batch_norm=False`` drops the BN layers, as EDSR (Lim et al. 2017), and
+``bicubic_skip=True`` (not in the paper) adds the bicubic-upsampled input to the output.
+Discriminator: eight 3 x 3 convolutions 64-64-128-128-256-256-512-512 (every
 second of stride 2, BN after all but the first, LeakyReLU 0.2), dense 1024, LeakyReLU,
 dense 1: a logit (the paper's sigmoid is in the loss, ``BCEWithLogitsLoss``).
 
@@ -44,13 +47,16 @@ ADVERSARIAL_WEIGHT = 1e-3
 
 
 class ResidualBlock(nn.Module):
-    """conv 3 x 3, BN, PReLU, conv 3 x 3, BN, plus the input."""
+    """conv 3 x 3, BN, PReLU, conv 3 x 3, BN, plus the input (``batch_norm=False``: without
+    the two BN layers, as EDSR's blocks)."""
 
-    def __init__(self, width=64):
+    def __init__(self, width=64, batch_norm=True):
         super().__init__()
+        def norm():
+            return [nn.BatchNorm2d(width)] if batch_norm else []
         self.body = nn.Sequential(
-            nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width), nn.PReLU(),
-            nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width))
+            nn.Conv2d(width, width, 3, padding=1), *norm(), nn.PReLU(),
+            nn.Conv2d(width, width, 3, padding=1), *norm())
 
     def forward(self, x):
         return x + self.body(x)
@@ -58,33 +64,49 @@ class ResidualBlock(nn.Module):
 
 class SRResNet(nn.Module):
     """The SRGAN generator (see the module docstring); reads the low-resolution image,
-    ``scale`` a power of 2."""
+    ``scale`` a power of 2. ``batch_norm=False`` leaves out every BatchNorm (the residual
+    blocks' and the fuse step's), as EDSR (Lim et al. 2017). ``bicubic_skip=True`` (a change
+    from the paper) adds the bicubic upsampling of the input (``nn.Upsample(mode='bicubic')``)
+    to the output and starts the last convolution at zero, so the untrained network returns
+    bicubic and learns the residual, as VDSR."""
 
     upsampled_input = False
 
-    def __init__(self, scale=4, in_channels=1, num_blocks=16, width=64):
+    def __init__(self, scale=4, in_channels=1, num_blocks=16, width=64, batch_norm=True,
+                 bicubic_skip=False):
         super().__init__()
         for name, value in (("scale", scale), ("in_channels", in_channels),
                             ("num_blocks", num_blocks), ("width", width)):
             positive_int("SRResNet", name, value)
+        for name, value in (("batch_norm", batch_norm), ("bicubic_skip", bicubic_skip)):
+            if not isinstance(value, bool):
+                raise TypeError(f"SRResNet({name}=) must be a bool, got {value!r}")
         steps = int(round(math.log2(scale)))
         if 2 ** steps != scale or scale < 2:
             raise ValueError(f"SRResNet(scale=) must be a power of 2 >= 2 (PixelShuffle(2) "
                              f"steps), got {scale}")
         self.scale = scale
+        self.batch_norm, self.bicubic_skip = batch_norm, bicubic_skip
         self.receptive_radius = 4 + 2 * num_blocks + 1 + steps + 4
         self.head = nn.Sequential(nn.Conv2d(in_channels, width, 9, padding=4), nn.PReLU())
-        self.blocks = nn.Sequential(*[ResidualBlock(width) for _ in range(num_blocks)])
-        self.fuse = nn.Sequential(nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width))
+        self.blocks = nn.Sequential(*[ResidualBlock(width, batch_norm)
+                                      for _ in range(num_blocks)])
+        self.fuse = nn.Sequential(nn.Conv2d(width, width, 3, padding=1),
+                                  *([nn.BatchNorm2d(width)] if batch_norm else []))
         ups = []
         for _ in range(steps):
             ups += [nn.Conv2d(width, width * 4, 3, padding=1), nn.PixelShuffle(2), nn.PReLU()]
         self.upsample = nn.Sequential(*ups)
         self.tail = nn.Conv2d(width, in_channels, 9, padding=4)
+        if bicubic_skip:
+            self.bicubic = nn.Upsample(scale_factor=scale, mode="bicubic", align_corners=False)
+            nn.init.zeros_(self.tail.weight)
+            nn.init.zeros_(self.tail.bias)
 
     def forward(self, x):
         features = self.head(x)
-        return self.tail(self.upsample(features + self.fuse(self.blocks(features))))
+        out = self.tail(self.upsample(features + self.fuse(self.blocks(features))))
+        return out + self.bicubic(x) if self.bicubic_skip else out
 
 
 class SRGANDiscriminator(nn.Module):
