@@ -56,9 +56,10 @@ __all__ = ["SegmentationTrainer", "DEFAULTS", "ARCHS", "load_segmenter", "predic
 
 # the registered model builder each task trains
 ARCHS = {"fcn": "fcn8s_mini", "unet": "unet_mini"}
-# defaults per task (see the README): 6 epochs are about 9-10 min of one core; U-Net's lr
-# 1e-2 because at 2e-3 its scores stayed near uniform for ~40 steps (64 training scenes)
-DEFAULTS = {"fcn": {"epochs": 6, "batch_size": 32, "lr": 2e-3, "base_channels": 16},
+# defaults per task (see the README): FCN-8s 8 epochs are about 10.5 min of one core (validation
+# mean IoU 58.5 %, against 52.6 % after 6); U-Net's lr 1e-2 because at 2e-3 its scores stayed
+# near uniform for ~40 steps (64 training scenes); U-Net depth 4 kept predicting background
+DEFAULTS = {"fcn": {"epochs": 8, "batch_size": 32, "lr": 2e-3, "base_channels": 16},
             "unet": {"epochs": 6, "batch_size": 32, "lr": 1e-2, "base_channels": 8,
                      "depth": 3}}
 EVAL_BATCH_SIZE = 100
