@@ -27,7 +27,9 @@ PROVIDERS = ("minidl.text.lm_task", "minidl.text.gpt_task", "minidl.text.seq2seq
              "minidl.text.word2vec_task", "minidl.vision.detection_task",
              "minidl.vision.segmentation_task", "minidl.vision.super_resolution_task",
              "minidl.vision.srgan_task", "minidl.vision.face_task",
-             "minidl.vision.captioning_task", "minidl.vision.style_task")
+             "minidl.vision.captioning_task", "minidl.vision.style_task",
+             "minidl.vision.autoencoder_task", "minidl.vision.gan_task",
+             "minidl.vision.sample_command")
 
 
 @dataclass
