@@ -34,8 +34,9 @@ THREADS_HELP = ("BLAS threads (minidl.set_num_threads; default: the BLAS library
                 "usually one per core; 1 is often faster on a busy machine)")
 
 
-def add_training_arguments(parser, defaults):
-    """The options every training task shares; ``defaults`` gives each its value."""
+def add_training_arguments(parser, defaults, monitor="the validation loss"):
+    """The options every training task shares; ``defaults`` gives each its value and
+    ``monitor`` names what ``--patience`` watches."""
     d = defaults
     parser.add_argument("--epochs", type=positive_int, default=d["epochs"],
                         help=f"number of epochs (default {d['epochs']})")
@@ -44,8 +45,8 @@ def add_training_arguments(parser, defaults):
     parser.add_argument("--lr", type=non_negative_float, default=d["lr"],
                         help=f"learning rate (default {d['lr']:g})")
     parser.add_argument("--patience", type=positive_int, default=d.get("patience"),
-                        help="stop early when the validation loss has not improved for this "
-                             "many epochs")
+                        help=f"stop early when {monitor} has not improved for this many "
+                             f"epochs")
     parser.add_argument("--seed", type=int, default=d.get("seed", 0),
                         help=f"random seed (default {d.get('seed', 0)})")
     parser.add_argument("--out", help="output folder (default runs/<task>-<data>-<timestamp>)")

@@ -198,11 +198,17 @@ def build_face_model(method, **kwargs):
 def load_embedding_net(path):
     """``(EmbeddingNet, config)`` rebuilt from a ``minidl train siamese|triplet``
     checkpoint."""
+    net, config, _ = _load_embedding(path)
+    return net, config
+
+
+def _load_embedding(path):
     from ..train.tasks import load_task_checkpoint
     ckpt, config = load_task_checkpoint(path, tuple(DEFAULTS))
     model = build_face_model(config["task"], **config["model"])
     model.load_state_dict(ckpt["model"])
-    return (model.embedding_net if config["task"] == "siamese" else model), config
+    net = model.embedding_net if config["task"] == "siamese" else model
+    return net, config, ckpt.get("metrics") or {}
 
 
 def verify_images(path, first, second, threshold=None):
@@ -210,11 +216,9 @@ def verify_images(path, first, second, threshold=None):
     | triplet`` checkpoint at ``path``: the embeddings' Euclidean distance, the threshold
     (``threshold``, else the validation one the checkpoint's metrics hold) and distance <
     threshold."""
-    from ..train.tasks import load_task_checkpoint
-    net, config = load_embedding_net(path)
+    net, config, metrics = _load_embedding(path)
     if threshold is None:
-        ckpt, _ = load_task_checkpoint(path, tuple(DEFAULTS))
-        threshold = (ckpt.get("metrics") or {}).get("val_threshold")
+        threshold = metrics.get("val_threshold")
         if threshold is None:
             raise ValueError(f"{path} holds no validation threshold (metrics "
                              f"'val_threshold'); give one with --threshold")

@@ -155,7 +155,7 @@ def _add_arguments(name):
     objective = GAN_TASKS[name][0]
 
     def add(parser):
-        add_training_arguments(parser, d)
+        add_training_arguments(parser, d, monitor="the validation FID")
         parser.add_argument("--data", default="mnist-mini", choices=sorted(BUNDLED),
                             help="the bundled data set (default mnist-mini)")
         parser.add_argument("--latent-dim", type=positive_int, default=LATENT_DIM,
