@@ -221,3 +221,9 @@ def test_command_refuses_more_discriminator_steps_than_batches(tmp_path, classif
     assert cli.main(["train", "wgan", "--out", str(tmp_path), "--fid-classifier", classifier,
                      *TINY, "--clip", "0"]) == 1
     assert "clip" in capsys.readouterr().err
+
+
+def test_patience_help_names_the_validation_fid(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "wgan-gp", "--help"])
+    assert "validation FID has not improved" in " ".join(capsys.readouterr().out.split())
