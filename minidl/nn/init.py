@@ -10,8 +10,9 @@ from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_", "orthogonal_", "uniform", "normal", "constant", "xavier_uniform",
-           "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"]
+           "kaiming_normal_", "orthogonal_", "sparse_", "uniform", "normal", "constant", "eye",
+           "dirac", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+           "orthogonal", "sparse"]
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "sigmoid")
@@ -203,6 +204,27 @@ def orthogonal_(tensor, gain=1, generator=None):
     return _fill(tensor, (gain * q).reshape(tensor.shape))
 
 
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-D tensor with N(0, std^2) samples, then zero ceil(sparsity * rows) randomly
+    chosen entries in every column (Martens, 2010, "Deep learning via Hessian-free
+    optimization"). Unlike torch, the row choice also draws from ``generator``."""
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) \
+            or not 0.0 <= sparsity <= 1.0:
+        raise ValueError(f"sparse_(): sparsity must be a fraction in [0, 1], got {sparsity!r}")
+    if not std >= 0:
+        raise ValueError(f"sparse_(): std must be >= 0, got {std!r}")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    g = rng(generator)
+    w = g.normal(0.0, std, (rows, cols))
+    for col in range(cols):
+        w[g.permutation(rows)[:num_zeros], col] = 0.0
+    return _fill(tensor, w)
+
+
 def _deprecated(fn):
     def old(*args, **kwargs):
         warnings.warn(f"nn.init.{fn.__name__[:-1]} is now deprecated in favor of "
@@ -220,3 +242,6 @@ xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)

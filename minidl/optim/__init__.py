@@ -1,5 +1,5 @@
 """Layer 5: optimizers and learning-rate schedules (``torch.optim``)."""
-from . import lr_scheduler  # noqa: F401
+from . import course_schedules, ewma, lr_scheduler  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401

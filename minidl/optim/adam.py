@@ -28,7 +28,9 @@ class Adam(Optimizer):
     m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2   (v_max <- max(v_max, v) for AMSGrad)
     p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
     Weight decay adds ``wd * p`` to g (L2), or with ``decoupled_weight_decay`` scales
-    p by ``1 - lr * wd`` first (AdamW).
+    p by ``1 - lr * wd`` first (AdamW). m and v are exponentially weighted averages of g and
+    g^2, and m / (1 - b1^t), v / (1 - b2^t) their bias-corrected values: see
+    ``minidl.optim.ewma`` (``EWMA(b1)`` fed the gradients gives ``corrected == m / (1 - b1^t)``).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,

@@ -1,6 +1,7 @@
 """Cyclic schedules: the 1cycle policy and cyclical learning rates (both stepped every batch,
 momentum cycling opposite to the lr) and cosine annealing with warm restarts (SGDR)."""
 import math
+import types
 
 from .lr_scheduler_base import LRScheduler, _check_optimizer, _lrs, _per_group
 
@@ -165,9 +166,20 @@ class CyclicLR(_MomentumCycler, LRScheduler):
         return lrs
 
     def state_dict(self):
+        """torch's layout: ``_scale_fn_custom`` is None, or a callable object's ``__dict__``
+        (plain functions are not saved)."""
         sd = super().state_dict()
-        sd.pop("_scale_fn_custom", None)
+        fn = sd.pop("_scale_fn_custom")
+        sd["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) \
+            else fn.__dict__.copy()
         return sd
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("_scale_fn_custom", None)
+        super().load_state_dict(state_dict)
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):

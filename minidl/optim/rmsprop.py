@@ -11,6 +11,8 @@ class RMSprop(Optimizer):
 
     s <- alpha s + (1 - alpha) g^2;   (centered: a <- alpha a + (1 - alpha) g, s~ = s - a^2)
     d = sqrt(s~) + eps;   p <- p - lr g / d   or with momentum  b <- mu b + g / d, p <- p - lr b
+    s and a are exponentially weighted averages of g^2 and g without bias correction
+    (``EWMA(alpha).value``, see ``minidl.optim.ewma``).
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,

@@ -12,6 +12,9 @@ class SGD(Optimizer):
 
     g <- grad + wd * p;   b <- g (first step) or mu * b + (1 - dampening) * g;
     g <- g + mu * b (Nesterov) or b;   p <- p - lr * g
+    With ``dampening=momentum`` the buffer b is an exponentially weighted average of the
+    gradients started at b_1 = g_1 (``minidl.optim.ewma``); ``dampening=0`` scales it by about
+    1 / (1 - mu).
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,

@@ -108,3 +108,59 @@ def test_init_outside_the_graph():
     y = lin(minidl.randn(4, 3)).sum()
     y.backward()
     assert lin.weight.grad.shape == (2, 3)
+
+
+@pytest.mark.parametrize("shape,sparsity", [((20, 30), 0.1), ((7, 50), 0.5), ((10, 4), 0.0),
+                                            ((5, 3), 1.0), ((9, 40), 0.34)])
+def test_sparse_zeros_per_column_and_spread_match_torch(shape, sparsity):
+    minidl.manual_seed(0)
+    torch.manual_seed(0)
+    m = init.sparse_(minidl.empty(*shape), sparsity, std=0.5).numpy().astype(np.float64)
+    t = torch.nn.init.sparse_(torch.empty(*shape), sparsity, std=0.5).numpy().astype(np.float64)
+    assert m.dtype == t.dtype and m.shape == t.shape
+    # the same number of zeros in every column as torch: ceil(sparsity * rows)
+    np.testing.assert_array_equal((m == 0).sum(0), (t == 0).sum(0))
+    assert ((m == 0).sum(0) == math.ceil(sparsity * shape[0])).all()
+    kept = m[m != 0]
+    if kept.size > 100:
+        assert abs(kept.std() - 0.5) < 0.1 and abs(kept.mean()) < 0.15
+
+
+def test_sparse_rows_are_random_and_seeded():
+    minidl.manual_seed(1)
+    a = init.sparse_(minidl.empty(50, 200), 0.1).numpy()
+    assert np.abs(a[a != 0]).max() < 0.01 * 6  # default std=0.01
+    hits = (a == 0).mean(1)  # each row zeroed in about 10% of the columns
+    assert hits.min() > 0.0 and hits.max() < 0.3
+    minidl.manual_seed(1)
+    np.testing.assert_array_equal(a, init.sparse_(minidl.empty(50, 200), 0.1).numpy())
+    g1, g2 = minidl.Generator().manual_seed(3), minidl.Generator().manual_seed(3)
+    np.testing.assert_array_equal(init.sparse_(minidl.empty(6, 5), 0.5, generator=g1).numpy(),
+                                  init.sparse_(minidl.empty(6, 5), 0.5, generator=g2).numpy())
+
+
+def test_sparse_errors():
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
+        init.sparse_(minidl.empty(2, 3, 4), 0.1)
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
+        torch.nn.init.sparse_(torch.empty(2, 3, 4), 0.1)
+    for bad in (-0.1, 1.5, "half", None):
+        with pytest.raises(ValueError, match=r"sparsity must be a fraction in \[0, 1\]"):
+            init.sparse_(minidl.empty(3, 3), bad)
+    with pytest.raises(ValueError, match="std must be >= 0"):
+        init.sparse_(minidl.empty(3, 3), 0.1, std=-1.0)
+    with pytest.raises(TypeError, match="argument 'tensor' must be Tensor"):
+        init.sparse_(np.zeros((3, 3)), 0.1)
+
+
+@pytest.mark.parametrize("old,args", [("sparse", (0.5,)), ("eye", ()), ("dirac", ())])
+def test_deprecated_spellings_warn_like_torch(old, args):
+    shape = (4, 4, 3) if old == "dirac" else (4, 4)
+    with pytest.warns(FutureWarning, match=f"nn.init.{old} is now deprecated"):
+        m = getattr(init, old)(minidl.empty(*shape), *args)
+    with pytest.warns(FutureWarning, match=f"nn.init.{old}` is now deprecated"):
+        t = getattr(torch.nn.init, old)(torch.empty(*shape), *args)
+    if old == "sparse":
+        np.testing.assert_array_equal((m.numpy() == 0).sum(0), (t.numpy() == 0).sum(0))
+    else:
+        np.testing.assert_array_equal(m.numpy(), t.numpy())

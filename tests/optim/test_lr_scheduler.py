@@ -133,32 +133,74 @@ def test_closed_form_step_with_epoch_matches_torch(name):
     np.testing.assert_allclose(out["minidl"], out["torch"], rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR", "OneCycleLR", "SequentialLR",
-                                  "LambdaLR", "CosineAnnealingWarmRestarts-mult"])
+PLATEAU_METRICS = [1.0, 0.9, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7,
+                   0.7, 0.7, 0.7, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.65, 0.6, 0.6, 0.6, 0.6, 0.6]
+SCHEDULES_WITH_METRICS = {
+    "ReduceLROnPlateau": lambda m, o: m.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1),
+}
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "MultiplicativeLR",
+                                  "LinearLR-args", "CosineAnnealingLR", "OneCycleLR", "CyclicLR",
+                                  "CyclicLR-exp_range", "SequentialLR", "LambdaLR",
+                                  "CosineAnnealingWarmRestarts-mult", "ReduceLROnPlateau"])
 def test_state_dict_resume(name):
     """Checkpoint scheduler + optimizer after 10 steps, restore into fresh objects, continue."""
-    make = SCHEDULES[name]
-    full, _ = trajectory("minidl", make)
-    o, ps = make_opt("minidl")
+    metrics = PLATEAU_METRICS if name in SCHEDULES_WITH_METRICS else None
+    make = SCHEDULES_WITH_METRICS.get(name) or SCHEDULES[name]
+    full, _ = trajectory("minidl", make, metrics=metrics, momentum=0.9)
+    torch_full, _ = trajectory("torch", make, metrics=metrics, momentum=0.9)
+    np.testing.assert_allclose(full, torch_full, rtol=1e-12)
+    step = (lambda s, i: s.step(metrics[i])) if metrics else (lambda s, i: s.step())
+    o, ps = make_opt("minidl", momentum=0.9)
     s = make(ours_sched, o)
-    for _ in range(10):
+    for i in range(10):
         o.step()
-        s.step()
+        step(s, i)
     buf = io.BytesIO()
     save({"sched": s.state_dict(), "opt": o.state_dict()}, buf)
     buf.seek(0)
     ckpt = load(buf)
-    o2, _ = make_opt("minidl")
+    o2, _ = make_opt("minidl", momentum=0.9)
     s2 = make(ours_sched, o2)
     o2.load_state_dict(ckpt["opt"])
     s2.load_state_dict(ckpt["sched"])
     assert s2.get_last_lr() == full[10]
     rest = []
-    for _ in range(10):
+    for i in range(10, 20):
         o2.step()
-        s2.step()
+        step(s2, i)
         rest.append(s2.get_last_lr())
     np.testing.assert_allclose(rest, full[11:21], rtol=1e-12)
+    if metrics:  # the plateau really reduced the lr before and after the checkpoint
+        assert full[10] < full[0] and full[20] < full[10]
+
+
+class _HalvingScale:
+    def __init__(self):
+        self.base = 0.5
+
+    def __call__(self, x):
+        return self.base ** x
+
+
+def test_cyclic_lr_state_dict_has_torch_keys_and_keeps_a_scale_object():
+    o, _ = make_opt("minidl", momentum=0.9)
+    t, _ = make_opt("torch", momentum=0.9)
+    for kw in (dict(), dict(scale_fn=lambda x: 1.0), dict(scale_fn=_HalvingScale())):
+        ours = ours_sched.CyclicLR(o, 0.01, 0.1, step_size_up=3, **kw).state_dict()
+        theirs = torch_sched.CyclicLR(t, 0.01, 0.1, step_size_up=3, **kw).state_dict()
+        assert set(ours) == set(theirs) - {"_get_lr_called_within_step"}
+        assert ours["_scale_fn_custom"] == theirs["_scale_fn_custom"]
+    scale = _HalvingScale()
+    s = ours_sched.CyclicLR(o, 0.01, 0.1, step_size_up=3, scale_fn=scale)
+    assert s.state_dict()["_scale_fn_custom"] == {"base": 0.5}
+    scale2 = _HalvingScale()
+    scale2.base = 0.9
+    s2 = ours_sched.CyclicLR(make_opt("minidl", momentum=0.9)[0], 0.01, 0.1, step_size_up=3,
+                             scale_fn=scale2)
+    s2.load_state_dict(s.state_dict())
+    assert s2._scale_fn_custom is scale2 and scale2.base == 0.5
 
 
 def test_resume_with_last_epoch():
