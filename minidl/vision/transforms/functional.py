@@ -23,7 +23,8 @@ __all__ = ["to_tensor", "pil_to_tensor", "to_pil_image", "normalize", "convert_i
            "InterpolationMode", "get_dimensions", "get_image_size", "get_image_num_channels",
            "hflip", "vflip", "crop", "center_crop", "pad", "resize", "resized_crop", "rotate",
            "rgb_to_grayscale", "adjust_brightness", "adjust_contrast", "adjust_saturation",
-           "adjust_hue"]
+           "adjust_hue", "affine", "perspective", "erase", "gaussian_blur", "five_crop",
+           "ten_crop"]
 
 # PIL modes whose pixels are not 8-bit: the NumPy type their values need.
 _PIL_MODE_DTYPES = {"I": np.int32, "I;16": np.int16, "I;16B": np.int16, "F": np.float32}
@@ -407,3 +408,9 @@ def adjust_hue(img, hue_factor):
     if _backend(img) is _FP:
         return _FP.adjust_hue(img, hue_factor)
     return _FT.adjust_hue(img, hue_factor, convert_image_dtype)
+
+
+# The warps, erasing / blur and multi-crop live in their own files (they use the above).
+from ._affine import affine, perspective  # noqa: E402
+from ._erase_blur import erase, gaussian_blur  # noqa: E402
+from ._multicrop import five_crop, ten_crop  # noqa: E402

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from ...backend import rng as _rng
 from ...nn import Module
 from . import functional as F
+from ._affine import RandomAffine, RandomPerspective
 from ._color import ColorJitter, Grayscale, RandomGrayscale
+from ._erase_blur import GaussianBlur, RandomErasing
 from ._geometry import (
     CenterCrop,
     Pad,
@@ -24,13 +26,15 @@ from ._geometry import (
     RandomVerticalFlip,
     Resize,
 )
+from ._multicrop import FiveCrop, TenCrop
 from .functional import InterpolationMode
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lambda",
            "ConvertImageDtype", "InterpolationMode", "Resize", "CenterCrop", "Pad",
            "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop",
            "RandomRotation", "ColorJitter", "Grayscale", "RandomGrayscale", "RandomApply",
-           "RandomChoice", "RandomOrder"]
+           "RandomChoice", "RandomOrder", "RandomAffine", "RandomPerspective", "RandomErasing",
+           "GaussianBlur", "FiveCrop", "TenCrop"]
 
 
 def _apply_all(transforms, img):
