@@ -1,5 +1,5 @@
 """Cases for training: optimizers, schedulers, autograd and data loading."""
-import threading
+import multiprocessing
 
 import numpy as np
 import torch
@@ -158,8 +158,7 @@ TRAINING_CASES = {
     ("data.DataLoader", "batch_sampler"): [Differs("[[0, 1], [5]]", base="ds")],
     ("data.DataLoader", "collate_fn"): [Differs("len")],
     ("data.DataLoader", "num_workers"): [
-        NoOp("2", "worker threads hand back the batches num_workers=0 gives, in order",
-             in_torch=False)],
+        NoOp("2", "worker processes hand back the batches num_workers=0 gives, in order")],
     ("data.DataLoader", "pin_memory"): [Warns("True", "no accelerator")],
     ("data.DataLoader", "pin_memory_device"): [
         Warns("'cuda'", "pin_memory_device is deprecated", base="ds, 3, pin_memory=True")],
@@ -169,7 +168,8 @@ TRAINING_CASES = {
                                                    "called once in every worker")],
     ("data.DataLoader", "multiprocessing_context"): [
         Refused("'spawn'", ValueError, "multiprocessing_context"),
-        Refused("'spawn'", ValueError, "multiprocessing_context", base="ds, 3, num_workers=2")],
+        Refused("'threads'", ValueError, "multiprocessing_context", base="ds, 3, num_workers=2"),
+        Custom(lambda torch: _spawned(torch), "the workers are started by that context")],
     ("data.DataLoader", "prefetch_factor"): [
         Refused("2", ValueError, "prefetch_factor"),
         NoOp("4", "batches come back in order however many are prefetched", in_torch=False,
@@ -370,34 +370,36 @@ def _gradcheck_fast(torch):
     assert gc(lambda a: a.tanh() * a, (x,), fast_mode=True)
 
 
-class _Slow:
-    """A data set whose item 0 waits until item 3 is being fetched (by the other worker)."""
+class _Held:
+    """A data set of 0..7 whose item 0 waits (at most ``hold`` seconds) for ``release``."""
 
-    def __init__(self, torch, wait=True):
-        self.torch, self.event, self.wait = torch, threading.Event(), wait
+    def __init__(self, torch, hold=0):
+        self.torch, self.release, self.hold = torch, multiprocessing.Event(), hold
 
     def __len__(self):
         return 8
 
     def __getitem__(self, i):
-        if i == 3:
-            self.event.set()
-        if i == 0 and self.wait:
-            assert self.event.wait(10)
+        if i == 0 and self.hold:
+            self.release.wait(self.hold)
         return self.torch.tensor(i)
 
 
 def _out_of_order(torch):
     loader = torch.utils.data.DataLoader
-    firsts = [int(next(iter(loader(_Slow(torch), batch_size=None, num_workers=2,
-                                   in_order=order)))) for order in (True, False)]
-    assert firsts == [0, 1], firsts
+    held = _Held(torch, hold=10)  # released once the first batch has come back
+    batches = iter(loader(held, batch_size=None, num_workers=2, in_order=False))
+    first = int(next(batches))
+    held.release.set()
+    assert first == 1 and sorted(int(b) for b in batches) == [0, 2, 3, 4, 5, 6, 7], first
+    in_order = loader(_Held(torch, hold=0.3), batch_size=None, num_workers=2)
+    assert int(next(iter(in_order))) == 0
 
 
 def _loader_times_out(torch):
-    class Stuck(_Slow):
+    class Stuck(_Held):
         def __getitem__(self, i):
-            self.event.wait(1)
+            self.release.wait(0.3)
             return self.torch.tensor(i)
     try:
         list(torch.utils.data.DataLoader(Stuck(torch), num_workers=1, timeout=0.05))
@@ -408,14 +410,21 @@ def _loader_times_out(torch):
 
 
 def _worker_init(torch):
-    seen = []
-    list(torch.utils.data.DataLoader(_Slow(torch, wait=False), num_workers=2,
-                                     worker_init_fn=seen.append))
-    assert sorted(seen) == [0, 1]
+    seen = multiprocessing.SimpleQueue()  # the workers are processes
+    list(torch.utils.data.DataLoader(_Held(torch), num_workers=2,
+                                     worker_init_fn=seen.put))
+    assert sorted(seen.get() for _ in range(2)) == [0, 1] and seen.empty()
+
+
+def _spawned(torch):
+    loader = torch.utils.data.DataLoader(torch.arange(4), batch_size=2, num_workers=1,
+                                         multiprocessing_context="spawn", persistent_workers=True)
+    assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+    assert all(type(p).__name__ == "SpawnProcess" for p in loader._pool.workers)
 
 
 def _persistent(torch):
-    loader = torch.utils.data.DataLoader(_Slow(torch, wait=False), num_workers=2,
+    loader = torch.utils.data.DataLoader(_Held(torch), num_workers=2,
                                          persistent_workers=True)
     first = [int(b) for b in loader]
     pool = loader._pool

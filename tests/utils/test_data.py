@@ -1,6 +1,6 @@
-"""minidl.utils.data: datasets, samplers, collate (torch's dtypes), DataLoader and workers."""
+"""minidl.utils.data: datasets, samplers, collate (torch's dtypes), DataLoader (the worker
+processes: test_data_workers.py)."""
 import collections
-import threading
 
 import numpy as np
 import pytest
@@ -273,66 +273,6 @@ def test_shuffle_reproducible_with_generator_and_manual_seed():
     assert epoch(loader) == c1 and epoch(loader) == c2
 
 
-@pytest.mark.parametrize("num_workers", [1, 3])
-@pytest.mark.parametrize("make", [tensor_ds, Squares])
-def test_workers_give_the_same_batches(num_workers, make):
-    ds = make(23)
-    kw = dict(batch_size=4, shuffle=True, drop_last=False)
-    ref = as_lists(DataLoader(ds, generator=minidl.Generator().manual_seed(1), **kw))
-    got = as_lists(DataLoader(ds, generator=minidl.Generator().manual_seed(1),
-                              num_workers=num_workers, **kw))
-    assert got == ref
-
-
-def test_workers_really_run_in_worker_threads():
-    seen = set()
-    init_ids = []
-    lock = threading.Lock()
-
-    class Where(Dataset):
-        def __len__(self):
-            return 12
-
-        def __getitem__(self, i):
-            info = get_worker_info()
-            with lock:
-                seen.add((threading.current_thread().name, info.id, info.num_workers))
-            return i
-
-    def init(worker_id):
-        with lock:
-            init_ids.append(worker_id)
-
-    loader = DataLoader(Where(), batch_size=2, num_workers=2, worker_init_fn=init)
-    assert [b.tolist() for b in loader] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11]]
-    assert all(name != threading.current_thread().name for name, _, _ in seen)
-    assert {wid for _, wid, _ in seen} == {0, 1} and sorted(init_ids) == [0, 1]
-    assert get_worker_info() is None
-
-
-def test_worker_exception_reaches_the_caller():
-    class Bad(Dataset):
-        def __len__(self):
-            return 8
-
-        def __getitem__(self, i):
-            if i == 5:
-                raise KeyError("sample 5 is broken")
-            return i
-
-    with pytest.raises(KeyError, match="sample 5 is broken"):
-        list(DataLoader(Bad(), batch_size=2, num_workers=2))
-
-
-def test_persistent_workers_and_early_break():
-    ds = Squares(10)
-    loader = DataLoader(ds, batch_size=3, num_workers=2, persistent_workers=True)
-    first = as_lists(loader)
-    for _batch in loader:  # abandon an epoch half-way
-        break
-    assert as_lists(loader) == first == as_lists(DataLoader(ds, batch_size=3))
-
-
 class Range(IterableDataset):
     def __init__(self, n):
         self.n = n
@@ -360,6 +300,7 @@ class TorchRange(tdata.IterableDataset):
 
 @pytest.mark.parametrize("num_workers", [0, 2, 3])
 @pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")
 def test_iterable_dataset_matches_torch_interleaving(num_workers, drop_last):
     ours = [b.tolist() for b in DataLoader(Range(11), batch_size=2, num_workers=num_workers,
                                            drop_last=drop_last)]
@@ -419,18 +360,3 @@ def test_custom_sampler_and_batch_sampler():
     assert got == [[5, 4], [3, 2], [1, 0]]
     got = [b[1].tolist() for b in DataLoader(ds, batch_sampler=[[0, 5], [1]])]
     assert got == [[0, 5], [1]]
-
-
-def test_timeout_raises():
-    import time
-
-    class Slow(Dataset):
-        def __len__(self):
-            return 2
-
-        def __getitem__(self, i):
-            time.sleep(0.5)
-            return i
-
-    with pytest.raises(RuntimeError, match="timed out after"):
-        list(DataLoader(Slow(), num_workers=1, timeout=0.05))

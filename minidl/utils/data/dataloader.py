@@ -1,39 +1,27 @@
-"""``DataLoader``: batches from a dataset, optionally prepared by worker threads.
+"""``DataLoader``: batches from a dataset, optionally built by worker processes.
 
-With ``num_workers > 0`` batches are built by that many worker *threads* (NumPy, image
-decoding and file reading release the GIL) that prefetch ``prefetch_factor`` batches each;
-batches come back in the sampler's order, exactly the batches ``num_workers=0`` gives.
-Iterable datasets are iterated by every worker, as in torch (split them with
-``get_worker_info()``), and their batches are interleaved round-robin.
+With ``num_workers > 0`` batches are built and collated by that many worker *processes*
+(``_worker.py``; started by ``multiprocessing_context``, else Python's default start method,
+as torch), each prefetching ``prefetch_factor`` batches; index batches go to the workers
+round-robin and, with ``in_order=True``, come back in the sampler's order: exactly the
+batches ``num_workers=0`` gives. Iterable datasets are iterated by every worker's copy, as
+in torch (shard them with ``get_worker_info()``), and their batches are interleaved
+round-robin.
 """
 import itertools
+import multiprocessing
+import multiprocessing.context
+import os
 import queue
-import threading
 import warnings
 
 from ...backend import rng
 from ._collate import default_collate, default_convert
+from ._worker import WorkerEnded, WorkerFailure, WorkerInfo, WorkerPool, get_worker_info
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info", "WorkerInfo"]
-
-_local = threading.local()
-
-
-class WorkerInfo:
-    """What ``get_worker_info()`` returns inside a worker: id, num_workers, seed, dataset."""
-
-    def __init__(self, id, num_workers, seed, dataset):
-        self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
-
-    def __repr__(self):
-        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed})"
-
-
-def get_worker_info():
-    """Information about the current worker, or None in the main thread."""
-    return getattr(_local, "info", None)
 
 
 class _Fetcher:
@@ -80,8 +68,10 @@ class DataLoader:
     ``shuffle=True`` draws a new order every epoch from ``generator`` (or from the default
     generator, so ``minidl.manual_seed`` makes it reproducible). ``pin_memory=True`` warns
     and has no effect, as in torch without an accelerator. ``num_workers > 0`` uses worker
-    threads (see module doc), so ``multiprocessing_context`` is refused; with
-    ``in_order=False`` a batch is handed back as soon as it is ready.
+    processes (see the module doc); every iterator draws their base seed from ``generator``
+    and worker ``w`` seeds minidl, ``random`` and NumPy from ``base_seed + w``. With
+    ``in_order=False`` a batch is handed back as soon as it is ready; ``timeout`` bounds
+    each wait for a batch; ``persistent_workers=True`` keeps the processes between epochs.
     """
 
     _frozen = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -107,12 +97,6 @@ class DataLoader:
             raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if multiprocessing_context is not None:
-            raise ValueError(
-                f"multiprocessing_context={multiprocessing_context!r} is not supported: "
-                f"minidl's DataLoader workers are threads, not processes" if num_workers else
-                f"multiprocessing_context can only be used with multi-process loading "
-                f"(num_workers > 0), but got num_workers={num_workers}")
         if isinstance(dataset, IterableDataset):
             if shuffle not in (False, None):
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
@@ -148,10 +132,36 @@ class DataLoader:
         d.update(dataset=dataset, batch_size=batch_size, drop_last=drop_last, sampler=sampler,
                  batch_sampler=batch_sampler, num_workers=num_workers, collate_fn=collate_fn,
                  pin_memory=pin_memory, timeout=timeout, worker_init_fn=worker_init_fn,
-                 multiprocessing_context=multiprocessing_context, generator=generator,
-                 prefetch_factor=prefetch_factor, persistent_workers=persistent_workers,
-                 pin_memory_device=pin_memory_device, in_order=in_order)
+                 generator=generator, prefetch_factor=prefetch_factor,
+                 persistent_workers=persistent_workers, pin_memory_device=pin_memory_device,
+                 in_order=in_order)
+        self.multiprocessing_context = multiprocessing_context
         self._pool = None
+
+    @property
+    def multiprocessing_context(self):
+        """The ``multiprocessing`` context of the workers; None: Python's default."""
+        return self._multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context):
+        if context is not None:
+            if self.num_workers == 0:
+                raise ValueError(f"multiprocessing_context can only be used with multi-process "
+                                 f"loading (num_workers > 0), but got "
+                                 f"num_workers={self.num_workers}")
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(f"multiprocessing_context option should specify a valid "
+                                     f"start method in {methods!r}, but got "
+                                     f"multiprocessing_context={context!r}")
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError(f"multiprocessing_context option should be a valid context "
+                                f"object or a string specifying the start method, but got "
+                                f"multiprocessing_context={context}")
+        self._multiprocessing_context = context
 
     def __setattr__(self, name, value):
         if name in self._frozen and name in self.__dict__:
@@ -189,11 +199,29 @@ class DataLoader:
                           "then device pinned memory won't be used.", stacklevel=2)
         if self.num_workers == 0:
             return self._single()
-        if self.persistent_workers:
-            if self._pool is None:
-                self._pool = _WorkerPool(self, base_seed)
+        if self.persistent_workers and self._pool is not None and not self._pool.closed:
             return _MultiWorkerIter(self, self._pool, owns_pool=False)
-        return _MultiWorkerIter(self, _WorkerPool(self, base_seed), owns_pool=True)
+        self._check_worker_number()
+        pool = WorkerPool(self.multiprocessing_context or multiprocessing.get_context(),
+                          _Fetcher(self), self.num_workers, base_seed, self.worker_init_fn)
+        if self.persistent_workers:
+            self._pool = pool
+        return _MultiWorkerIter(self, pool, owns_pool=not self.persistent_workers)
+
+    def _check_worker_number(self):
+        """Warn, as torch does, when there are more workers than CPUs to run them."""
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else os.cpu_count()
+        if cpus is None or self.num_workers > cpus:
+            suggestion = ("DataLoader is not able to compute a suggested max number of worker "
+                          "in current system." if cpus is None else
+                          f"Our suggested max number of worker in current system is {cpus}, "
+                          f"which is smaller than what this DataLoader is going to create.")
+            warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in "
+                          f"total. {suggestion} Please be aware that excessive worker creation "
+                          f"might get DataLoader running slow or even freeze, lower the worker "
+                          f"number to avoid potential slowness/freeze if necessary.",
+                          stacklevel=3)
 
     def _single(self):
         fetcher = _Fetcher(self)
@@ -214,70 +242,9 @@ class DataLoader:
             pool.shutdown()
 
 
-class _Failure:
-    """An exception raised in a worker, re-raised in the main thread."""
-
-    def __init__(self, exc, worker_id):
-        self.exc, self.worker_id = exc, worker_id
-
-
-_END = object()  # a worker's iterable dataset is exhausted
-
-
-class _WorkerPool:
-    """``num_workers`` threads, each with its own task queue, sharing one result queue."""
-
-    def __init__(self, loader, base_seed):
-        n = loader.num_workers
-        self.num_workers = n
-        self.task_queues = [queue.Queue() for _ in range(n)]
-        self.results = queue.Queue()
-        self.threads = []
-        for w in range(n):
-            info = WorkerInfo(w, n, base_seed + w, loader.dataset)
-            t = threading.Thread(target=_worker_loop, name=f"minidl-data-worker-{w}", daemon=True,
-                                 args=(_Fetcher(loader), info, loader.worker_init_fn,
-                                       self.task_queues[w], self.results))
-            t.start()
-            self.threads.append(t)
-
-    def shutdown(self):
-        for q in self.task_queues:
-            q.put(None)
-        self.task_queues = []
-
-
-def _worker_loop(fetcher, info, init_fn, tasks, results):
-    _local.info = info
-    init_error = None
-    if init_fn is not None:
-        try:
-            init_fn(info.id)
-        except BaseException as e:  # reported with the first task
-            init_error = e
-    epoch = None
-    while True:
-        task = tasks.get()
-        if task is None:
-            return
-        task_epoch, send_idx, index = task
-        if init_error is not None:
-            results.put((task_epoch, send_idx, _Failure(init_error, info.id)))
-            continue
-        try:
-            if task_epoch != epoch:
-                epoch = task_epoch
-                fetcher.reset()
-            data = fetcher.fetch(index)
-        except StopIteration:
-            data = _END
-        except BaseException as e:
-            data = _Failure(e, info.id)
-        results.put((task_epoch, send_idx, data))
-
-
 class _MultiWorkerIter:
-    """Dispatches tasks round-robin to the workers and hands batches back in order."""
+    """Dispatches tasks round-robin to the workers and hands batches back in order (or, with
+    ``in_order=False``, as they arrive)."""
 
     _epochs = itertools.count()
 
@@ -313,7 +280,7 @@ class _MultiWorkerIter:
             w = next(self.next_worker)
             if self.active[w]:
                 break
-        self.pool.task_queues[w].put((self.epoch, self.send_idx, index))
+        self.pool.put(w, (self.epoch, self.send_idx, index))
         self.task_worker[self.send_idx] = w
         self.send_idx += 1
         return True
@@ -343,16 +310,16 @@ class _MultiWorkerIter:
                 self.rcvd_idx += 1
                 return self._deliver(data)
             try:
-                epoch, idx, data = self.pool.results.get(timeout=self.timeout)
+                epoch, idx, data = self.pool.get(self.timeout)
             except queue.Empty:
-                self._close()
-                raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
+                raise self._timed_out() from None
+            except RuntimeError:  # a worker died; the pool has shut itself down
+                self.done = True
+                raise
             if epoch != self.epoch:
                 continue  # left over from an abandoned epoch of persistent workers
-            if data is _END:  # that worker is done; its unanswered tasks are skipped above
-                w = self.task_worker.get(idx)
-                if w is not None:
-                    self.active[w] = False
+            if isinstance(data, WorkerEnded):  # its unanswered tasks are skipped above
+                self.active[data.worker_id] = False
                 self._dispatch()
                 continue
             if not self.in_order:
@@ -361,11 +328,22 @@ class _MultiWorkerIter:
                 return self._deliver(data)
             self.ready[idx] = data
 
+    def _timed_out(self):
+        """The timeout error, naming the worker(s) whose batch did not come."""
+        if self.in_order:
+            waited = [self.task_worker[self.rcvd_idx]]
+        else:
+            waited = sorted({w for i, w in self.task_worker.items() if i not in self.ready})
+        names = ", ".join(f"worker {w} (pid {self.pool.pids[w]})" for w in waited)
+        self._close()
+        return RuntimeError(f"DataLoader timed out after {self.timeout} seconds waiting for "
+                            f"{names}")
+
     def _deliver(self, data):
         self._dispatch()
-        if isinstance(data, _Failure):
+        if isinstance(data, WorkerFailure):
             self._close()
-            raise data.exc
+            data.reraise()
         return data
 
     def __len__(self):
@@ -379,3 +357,5 @@ class _MultiWorkerIter:
 
     def __del__(self):
         self._close()
+
+
