@@ -28,7 +28,9 @@ import os
 import sys
 
 from .as_torch import run_script
-from .train.arguments import THREADS_HELP, fraction, non_negative_float, positive_int
+from .train.arguments import THREADS_HELP, fraction, non_negative_float, number, positive_int
+
+positive_float = number(float, 1e-300, "a positive number")
 
 __all__ = ["main", "build_parser"]
 
@@ -50,7 +52,8 @@ def build_parser():
                                    "evaluated once, with the selected weights, at the end. "
                                    "Options left out take the model's recipe defaults (see "
                                    "'minidl models').")
-    t.add_argument("model", metavar="MODEL", help="the model to train (see 'minidl models')")
+    t.add_argument("model", metavar="MODEL", nargs="?",
+                   help="the model to train (see 'minidl models'); left out with --resume")
     t.add_argument("--data", default=None,
                    help="mnist-mini (default), fashion-mnist-mini, or a folder holding "
                         "MNIST-format IDX files (directly or as MNIST/raw/, FashionMNIST/raw/)")
@@ -85,6 +88,21 @@ def build_parser():
                    help="training-batch augmentation: random 2-pixel-padded crops and/or "
                         "horizontal flips; auto = crop+flip for fashion data, crop otherwise "
                         "(default: the model's recipe, auto for the zoo, none for lenet / mlp)")
+    t.add_argument("--accumulate", type=positive_int, metavar="K",
+                   help="gradient accumulation: one optimizer step per K batches, each loss "
+                        "divided by K (default 1)")
+    t.add_argument("--clip-grad-norm", type=positive_float, metavar="NORM",
+                   help="rescale the gradients before every step so that their global 2-norm "
+                        "is at most NORM")
+    t.add_argument("--clip-grad-value", type=positive_float, metavar="V",
+                   help="clamp every gradient to [-V, V] before every step")
+    t.add_argument("--label-smoothing", metavar="EPS",
+                   type=fraction("a label smoothing 0 <= eps < 1"),
+                   help="cross-entropy against (1 - eps) one-hot + eps / classes (default 0)")
+    t.add_argument("--resume", metavar="DIR",
+                   help="continue the interrupted run in DIR from its last.safetensors, "
+                        "exactly as it would have gone on (its model, data and options come "
+                        "from the checkpoint; options that differ from them are refused)")
     adv = t.add_argument_group("advanced")
     adv.add_argument("--limit", type=positive_int, metavar="N",
                      help="train on N training samples only (a seeded random subset of those "
@@ -160,10 +178,53 @@ def _use_threads(args):
         set_num_threads(args.threads)
 
 
+# ``minidl train`` options and the config keys they set
+_TRAIN_OPTIONS = {"model": "model", "data": "data", "epochs": "epochs",
+                  "batch_size": "batch_size", "lr": "lr", "optimizer": "optimizer",
+                  "momentum": "momentum", "weight_decay": "weight_decay",
+                  "scheduler": "scheduler", "seed": "seed", "limit": "limit",
+                  "patience": "patience", "augment": "augment", "val_fraction": "val_fraction",
+                  "val_data": "val_data", "accumulate": "accumulate",
+                  "clip_grad_norm": "clip_grad_norm", "clip_grad_value": "clip_grad_value",
+                  "label_smoothing": "label_smoothing"}
+
+
+def _resume_config(args, parser):
+    """``(config, checkpoint path)`` of ``--resume DIR``; an option given on the command
+    line must equal the run's own (by the checkpoint's config), or it is refused."""
+    from .train import load_checkpoint
+    path = args.resume
+    if os.path.isdir(path):
+        path = os.path.join(path, "last.safetensors")
+    if not os.path.isfile(path):
+        parser.error(f"--resume {args.resume}: no last.safetensors there to resume from")
+    if args.out is not None and os.path.abspath(args.out) != os.path.abspath(
+            os.path.dirname(path)):
+        parser.error(f"--resume writes into the run's own folder {os.path.dirname(path)}; "
+                     f"drop --out {args.out}")
+    config = dict(load_checkpoint(path).get("config") or {})
+    if "model" not in config or "arch" not in config:
+        parser.error(f"--resume: {path} was not written by 'minidl train MODEL' (its config "
+                     f"names no model)")
+    for dest, key in _TRAIN_OPTIONS.items():
+        given = getattr(args, dest)
+        if given is not None and given != config.get(key):
+            flag = "MODEL" if dest == "model" else "--" + dest.replace("_", "-")
+            parser.error(f"--resume continues the run as it was configured: {flag} {given} "
+                         f"conflicts with the run's {config.get(key)!r}; drop {flag}")
+    return config, path
+
+
 def _train(args, parser):
     from .train import recipes
     from .train.tasks import default_out_dir
     _use_threads(args)
+    resume = None
+    if args.resume is not None:
+        config, resume = _resume_config(args, parser)
+        return _run_training(args, parser, config, os.path.dirname(resume), resume)
+    if args.model is None:
+        parser.error("train: give MODEL (see 'minidl models'), or --resume DIR")
     if recipes.find_recipe(args.model) is None:
         parser.error(f"unknown model {args.model!r}; available models: "
                      f"{', '.join(sorted(recipes.RECIPES))}")
@@ -178,8 +239,15 @@ def _train(args, parser):
         args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
         scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience,
-        augment=args.augment, val_fraction=args.val_fraction, val_data=args.val_data)
+        augment=args.augment, val_fraction=args.val_fraction, val_data=args.val_data,
+        accumulate=args.accumulate, clip_grad_norm=args.clip_grad_norm,
+        clip_grad_value=args.clip_grad_value, label_smoothing=args.label_smoothing)
     out = args.out or default_out_dir(args.model, config["data"])
+    return _run_training(args, parser, config, out, resume)
+
+
+def _run_training(args, parser, config, out, resume):
+    from .train import TrainingInterrupted, recipes
     try:
         augment = recipes.resolve_augment(config["augment"], config["data"])
     except ValueError as e:
@@ -190,16 +258,20 @@ def _train(args, parser):
         validation = f"validation {100 * config['val_fraction']:g}% (stratified)"
     else:
         validation = "no validation"
-    print(f"minidl train {args.model}: data {config['data']}, {validation}, "
+    print(f"minidl train {config['model']}: data {config['data']}, {validation}, "
           f"{config['epochs']} epochs, "
           f"batch {config['batch_size']}, {config['optimizer']} lr {config['lr']:g}, "
           f"{config['scheduler']} schedule, seed {config['seed']}"
           f"{', augment ' + augment if augment != 'none' else ''}"
           f"{', limit ' + str(config['limit']) if config['limit'] else ''}", flush=True)
-    print(f"output folder: {out}", flush=True)
+    print(f"{'resuming in' if resume else 'output folder:'} {out}", flush=True)
     try:
-        result = recipes.train_classifier(config, out_dir=out, progress=not args.no_progress)
-    except (ValueError, RuntimeError) as e:
+        result = recipes.train_classifier(config, out_dir=out, progress=not args.no_progress,
+                                          resume=resume,
+                                          resume_hint=f"minidl train --resume {out}")
+    except TrainingInterrupted:
+        return 130
+    except (ValueError, RuntimeError, FloatingPointError) as e:
         print(f"minidl train: error: {e}", file=sys.stderr)
         return 1
     if result["val_acc"] is None:
@@ -222,8 +294,10 @@ def _eval(args, parser):
     except (ValueError, RuntimeError) as e:
         print(f"minidl eval: error: {e}", file=sys.stderr)
         return 1
+    top5 = "" if r.get("top5_acc") is None else f", top-5 {100 * r['top5_acc']:.2f}%"
     print(f"{r['model']} (epoch {r['epoch']}) on {r['data']} test split: "
-          f"accuracy {100 * r['acc']:.2f}% ({r['correct']}/{r['n']})")
+          f"accuracy {100 * r['acc']:.2f}% ({r['correct']}/{r['n']})"
+          f"{top5}")
     return 0
 
 

@@ -27,7 +27,9 @@ def test_train_help_documents_options(capsys):
     out = capsys.readouterr().out
     for option in ("--data", "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum",
                    "--weight-decay", "--seed", "--out", "--device", "--no-progress", "--limit",
-                   "--augment", "--threads", "--val-fraction", "--val-data", "--patience"):
+                   "--augment", "--threads", "--val-fraction", "--val-data", "--patience",
+                   "--accumulate", "--clip-grad-norm", "--clip-grad-value",
+                   "--label-smoothing", "--resume"):
         assert option in out
 
 
@@ -195,6 +197,11 @@ def test_summary_errors(capsys):
     (["train", "lenet", "--val-fraction", "0.2", "--val-data", "fashion-mnist-mini"],
      "--val-fraction and --val-data exclude each other"),
     (["eval", "/nonexistent/best.safetensors"], "does not exist"),
+    (["train"], "give MODEL (see 'minidl models'), or --resume DIR"),
+    (["train", "--resume", "/nonexistent/run"], "no last.safetensors there to resume from"),
+    (["train", "lenet", "--accumulate", "0"], "expected a positive integer, got 0"),
+    (["train", "lenet", "--clip-grad-norm", "0"], "expected a positive number, got 0"),
+    (["train", "lenet", "--label-smoothing", "1"], "expected a label smoothing 0 <= eps < 1"),
 ])
 def test_bad_arguments(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -208,3 +215,25 @@ def test_bad_data_and_checkpoint(tmp_path, capsys):
     (tmp_path / "x.safetensors").write_bytes(b"not a checkpoint")
     assert cli.main(["eval", str(tmp_path / "x.safetensors")]) == 1
     assert "not a minidl checkpoint" in capsys.readouterr().err
+
+
+def test_training_options_reach_the_run(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    assert cli.main(["train", "mlp", "--epochs", "1", "--limit", "128", "--optimizer", "nadam",
+                     "--accumulate", "2", "--clip-grad-norm", "1.5", "--clip-grad-value",
+                     "0.5", "--label-smoothing", "0.1", "--out", str(out_dir),
+                     "--no-progress"]) == 0
+    config = json.loads((out_dir / "metrics.json").read_text())["config"]
+    assert (config["optimizer"], config["accumulate"], config["clip_grad_norm"],
+            config["clip_grad_value"], config["label_smoothing"]) == ("nadam", 2, 1.5, 0.5, 0.1)
+    capsys.readouterr()
+    assert cli.main(["eval", str(out_dir / "best.safetensors")]) == 0
+    assert ", top-5 " in capsys.readouterr().out  # ten classes: the top-5 accuracy too
+    # resuming a finished run with other options is refused, naming the option
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "lenet", "--resume", str(out_dir)])
+    assert info.value.code == 2
+    assert "MODEL lenet conflicts with the run's 'mlp'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--resume", str(out_dir), "--out", str(tmp_path / "elsewhere")])
+    assert "drop --out" in capsys.readouterr().err

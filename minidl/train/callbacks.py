@@ -1,6 +1,8 @@
 """Callbacks: small objects the ``Trainer`` calls at fixed points of training.
 
 Hooks (all optional): ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
+``on_batch_start(trainer, batch)``, ``on_before_optimizer_step(trainer, step)`` (the
+gradients are complete and clipped; ``step`` counts the optimizer steps of the run so far),
 ``on_batch_end(trainer, batch, logs)`` with ``logs = {'loss', 'correct', 'n'}`` of that batch,
 ``on_epoch_end(trainer, epoch, logs)`` with the epoch's metrics (``train_loss``,
 ``train_acc``, ``val_loss``, ``val_acc``, ``lr``, ``samples_per_s`` (``<unit>_per_s``),
@@ -8,7 +10,8 @@ Hooks (all optional): ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch
 trainer's ``best_epoch`` already counts it), and ``on_fit_end(trainer)``, where
 ``trainer.test_metrics`` holds the one test evaluation of the selected weights (None without
 a test set, or when training stopped on an error). A callback stops training by setting
-``trainer.should_stop = True``.
+``trainer.should_stop = True``. A callback with state that a resumed run needs returns it
+from ``state_dict()`` (checkpointed every epoch) and takes it back in ``load_state_dict``.
 """
 import csv
 import json
@@ -30,6 +33,12 @@ class Callback:
     def on_epoch_start(self, trainer, epoch):
         pass
 
+    def on_batch_start(self, trainer, batch):
+        pass
+
+    def on_before_optimizer_step(self, trainer, step):
+        pass
+
     def on_batch_end(self, trainer, batch, logs):
         pass
 
@@ -38,6 +47,13 @@ class Callback:
 
     def on_fit_end(self, trainer):
         pass
+
+    def state_dict(self):
+        """What a resumed run needs to carry on (a dict of numbers / strings); ``{}``: none."""
+        return {}
+
+    def load_state_dict(self, state):
+        """Take back what ``state_dict`` returned."""
 
 
 def format_metrics(logs):
@@ -336,6 +352,14 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.wait = 0
         self.stopped_epoch = None
+
+    def state_dict(self):
+        return {"wait": self.wait, "best": self._monitor.best,
+                "stopped_epoch": self.stopped_epoch}
+
+    def load_state_dict(self, state):
+        self.wait, self._monitor.best = int(state["wait"]), float(state["best"])
+        self.stopped_epoch = state["stopped_epoch"]
 
     def on_fit_start(self, trainer):
         if self._monitor.monitor.startswith("val_") and trainer.val_loader is None:

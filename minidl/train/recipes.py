@@ -61,7 +61,8 @@ RECIPES = {}
 COMMON_DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "optimizer": "adam",
                    "momentum": 0.9, "weight_decay": 0.0, "scheduler": "cosine", "seed": 0,
                    "augment": "none", "eval_batch_size": 1000, "val_fraction": 0.1,
-                   "val_data": None}
+                   "val_data": None, "accumulate": 1, "clip_grad_norm": None,
+                   "clip_grad_value": None, "label_smoothing": 0.0}
 
 
 def register_recipe(recipe):
@@ -306,7 +307,8 @@ class _AugmentedLoader:
 
 
 # ---------------------------------------------------------------- optimization
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam",
+              "radam")
 SCHEDULERS = ("cosine", "step", "none")
 
 
@@ -322,6 +324,10 @@ def build_optimizer(name, params, lr, momentum=0.9, weight_decay=0.0):
         return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "adagrad":
         return optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
+    others = {"adadelta": optim.Adadelta, "adamax": optim.Adamax, "nadam": optim.NAdam,
+              "radam": optim.RAdam}
+    if name in others:
+        return others[name](params, lr=lr, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 
@@ -348,11 +354,16 @@ def resolve_config(model, **overrides):
     return config
 
 
-def train_classifier(config, out_dir=None, progress=True, callbacks=None):
+def train_classifier(config, out_dir=None, progress=True, callbacks=None, resume=None,
+                     resume_hint=None):
     """Train ``config['model']`` on ``config['data']``, select on validation, test once.
 
-    ``config`` comes from ``resolve_config``. Writes checkpoints, logs and curves into
-    ``out_dir`` (when given). Returns a summary dict: ``best_epoch`` (the selected epoch:
+    ``config`` comes from ``resolve_config`` (``accumulate``, ``clip_grad_norm``,
+    ``clip_grad_value`` go to the ``Trainer``; ``label_smoothing`` to its
+    ``CrossEntropyLoss``). Writes checkpoints, logs and curves into ``out_dir`` (when
+    given). ``resume``: the ``last.safetensors`` of an interrupted run of this ``config``,
+    continued exactly (``Trainer.resume``); ``resume_hint`` is what an interrupted run
+    prints as the way to resume it. Returns a summary dict: ``best_epoch`` (the selected epoch:
     best validation accuracy, or the last one without validation), ``epochs`` (run),
     ``val_acc`` / ``val_loss`` (of the selected epoch; None without validation),
     ``test_acc`` / ``test_loss`` (of the selected weights), ``time_s``, ``out_dir``,
@@ -380,12 +391,20 @@ def train_classifier(config, out_dir=None, progress=True, callbacks=None):
     if batch_augment is not None:
         loader = _AugmentedLoader(loader, batch_augment)
     eval_batch = int(config.get("eval_batch_size") or 1000)
+    from ..nn import CrossEntropyLoss
     trainer = Trainer(model, optimizer, train_loader=loader,
+                      loss_fn=CrossEntropyLoss(label_smoothing=config.get("label_smoothing")
+                                               or 0.0),
+                      accumulate_grad_batches=config.get("accumulate") or 1,
+                      clip_grad_norm=config.get("clip_grad_norm"),
+                      clip_grad_value=config.get("clip_grad_value"), resume_hint=resume_hint,
                       val_loader=None if val is None else DataLoader(val, batch_size=eval_batch),
                       test_loader=DataLoader(test, batch_size=eval_batch),
                       scheduler=scheduler, callbacks=callbacks, out_dir=out_dir,
                       progress=progress, config=config,
                       early_stopping_patience=config.get("patience"))
+    if resume is not None:
+        trainer.resume(resume)
     history = trainer.fit(config["epochs"])
     best, tested = trainer.best_metrics, trainer.test_metrics
     return {"best_epoch": trainer.best_epoch, "epochs": trainer.epoch,
@@ -413,7 +432,8 @@ def evaluate_checkpoint(path, data=None, batch_size=1000):
     """Rebuild the model a checkpoint was trained as, and measure it on a test split.
 
     ``data`` defaults to the data the run trained on; the run's normalization is reused.
-    Returns ``evaluate``'s dict plus ``data``, ``model`` and ``epoch``.
+    Returns ``evaluate``'s dict (with ``top5_acc`` for more than 5 classes) plus ``data``,
+    ``model`` and ``epoch``.
     """
     model, config = load_classifier(path)
     data = data or config["data"]
@@ -422,6 +442,8 @@ def evaluate_checkpoint(path, data=None, batch_size=1000):
         raise ValueError(f"{data} has {len(test.classes)} classes but the model was trained "
                          f"for {config['model_kwargs']['num_classes']}")
     xt, yt = test.to_tensors(*config["normalize"])
-    result = evaluate(model, DataLoader(TensorDataset(xt, yt), batch_size=batch_size))
+    top_k = 5 if len(test.classes) > 5 else None
+    result = evaluate(model, DataLoader(TensorDataset(xt, yt), batch_size=batch_size),
+                      top_k=top_k)
     result.update(data=data, model=config.get("model", config["arch"]), epoch=config["epoch"])
     return result

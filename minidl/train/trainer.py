@@ -9,7 +9,9 @@ model returns class scores ``N x C`` for integer targets ``N``.
 Protocol: selection, early stopping and ``ReduceLROnPlateau`` read the validation figures
 only; ``test_loader`` is evaluated once, after the last epoch, with the selected weights.
 """
+import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -23,9 +25,18 @@ from .callbacks import (  # noqa: F401
     PlotCurves,
     ProgressBar,
     _Monitor,
+    _safe_len,
+)
+from .checkpointing import (
+    TrainingInterrupted,
+    build_checkpoint,
+    interrupt_message,
+    load_checkpoint,
+    restore_checkpoint,
+    stop_on_signals,
 )
 
-__all__ = ["Trainer", "fit", "evaluate", "load_checkpoint"]
+__all__ = ["Trainer", "fit", "evaluate", "load_checkpoint", "TrainingInterrupted"]
 
 
 def _n_correct(output, target):
@@ -44,15 +55,18 @@ def _split_batch(batch):
     return batch
 
 
-def evaluate(model, loader, loss_fn=None):
+def evaluate(model, loader, loss_fn=None, top_k=None):
     """Mean loss and top-1 accuracy of ``model`` over ``loader`` (eval mode, no gradients).
 
     Returns ``{'loss', 'acc', 'correct', 'n'}`` (``loss`` is None without ``loss_fn``,
-    ``acc`` / ``correct`` are None when the outputs are not class scores).
+    ``acc`` / ``correct`` are None when the outputs are not class scores); with ``top_k``
+    also ``'top<k>_acc'``, the share of samples whose class is among the ``k`` largest scores
+    (``metrics.top_k_accuracy``; ties broken by class order).
     """
+    from .metrics import top_k_correct
     was_training = model.training
     model.eval()
-    total_loss, correct, n = 0.0, 0, 0
+    total_loss, correct, n, top = 0.0, 0, 0, 0
     classify = True
     try:
         with no_grad():
@@ -65,14 +79,19 @@ def evaluate(model, loader, loss_fn=None):
                 c = _n_correct(out, y)
                 classify = classify and c is not None
                 correct += c or 0
+                if top_k is not None and c is not None:
+                    top += top_k_correct(out.numpy(), y.numpy(), top_k)
                 n += m
     finally:
         model.train(was_training)
     if n == 0:
         raise ValueError("evaluate: the data loader yielded no samples")
-    return {"loss": total_loss / n if loss_fn is not None else None,
-            "acc": correct / n if classify else None,
-            "correct": correct if classify else None, "n": n}
+    result = {"loss": total_loss / n if loss_fn is not None else None,
+              "acc": correct / n if classify else None,
+              "correct": correct if classify else None, "n": n}
+    if top_k is not None:
+        result[f"top{top_k}_acc"] = top / n if classify else None
+    return result
 
 
 class Trainer:
@@ -98,8 +117,26 @@ class Trainer:
     ``config`` (a JSON-able dict) is stored in checkpoints and logs so that a run can be
     rebuilt from them. ``history`` holds one metrics dict per finished epoch.
 
-    ``clip_grad_norm`` rescales the gradients before every step so that their global 2-norm
-    is at most that value (``nn.utils.clip_grad_norm_``).
+    ``accumulate_grad_batches=k`` sums the gradients of ``k`` batches, each loss divided by
+    ``k``, before one optimizer step (and ``zero_grad``); the last group of an epoch steps
+    even when it is shorter. For a loss that averages over the batch, ``k`` batches of ``b``
+    then make the same step as one batch of ``k * b`` (without batch norm). A per-step
+    scheduler counts optimizer steps. Before each step ``clip_grad_value`` clamps every
+    gradient to ``[-value, value]`` (``nn.utils.clip_grad_value_``) and then
+    ``clip_grad_norm`` rescales them so that their global 2-norm is at most that value
+    (``nn.utils.clip_grad_norm_``).
+
+    A training loss that is NaN or infinite raises ``FloatingPointError`` naming the epoch
+    and batch, before its backward pass and step, so no checkpoint holds the diverged
+    weights. SIGINT (Ctrl-C) and SIGTERM stop ``fit`` with ``TrainingInterrupted`` (a
+    ``KeyboardInterrupt``) after printing where the last checkpoint is and how to resume
+    (``resume_hint``, e.g. the command line to run; default: ``Trainer.resume(...)``).
+    ``resume`` restores the whole state, random streams and data order included
+    (``checkpointing``), so an interrupted run resumed from ``last.safetensors`` ends with
+    the weights the uninterrupted run would have had.
+
+    ``top_k`` (an int, e.g. 5) adds the top-k accuracy (``top5_acc``, logged as
+    ``val_top5_acc``) to every evaluation of class scores.
 
     Other tasks subclass it and override ``training_step`` (a batch -> its loss and counts)
     and ``evaluate_loader`` (a loader -> ``{'loss', 'acc', ...}``; further keys such as
@@ -112,10 +149,29 @@ class Trainer:
     def __init__(self, model, optimizer, loss_fn=None, train_loader=None, val_loader=None,
                  scheduler=None, callbacks=None, out_dir=None, progress=True, config=None,
                  scheduler_interval="epoch", early_stopping_patience=None, test_loader=None,
-                 monitor=None, mode=None, clip_grad_norm=None):
+                 monitor=None, mode=None, clip_grad_norm=None, clip_grad_value=None,
+                 accumulate_grad_batches=1, top_k=None, resume_hint=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
+        from ..optim.lr_scheduler import ReduceLROnPlateau
+        if isinstance(scheduler, ReduceLROnPlateau) and scheduler_interval == "step":
+            raise ValueError("ReduceLROnPlateau steps on the validation loss, which exists once "
+                             "per epoch: use scheduler_interval='epoch'")
+        if (isinstance(accumulate_grad_batches, bool)
+                or not isinstance(accumulate_grad_batches, (int, np.integer))
+                or accumulate_grad_batches < 1):
+            raise ValueError(f"accumulate_grad_batches must be a positive integer, got "
+                             f"{accumulate_grad_batches!r}")
+        if clip_grad_value is not None and not clip_grad_value > 0:
+            raise ValueError(f"clip_grad_value must be positive, got {clip_grad_value}")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
+                                  or top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+        self.accumulate_grad_batches = int(accumulate_grad_batches)
+        self.clip_grad_value, self.top_k, self.resume_hint = clip_grad_value, top_k, resume_hint
+        self.optimizer_steps = 0
+        self.interrupted = None  # the signal's name when fit was stopped by one
         if loss_fn is None:
             from ..nn import CrossEntropyLoss
             loss_fn = CrossEntropyLoss()
@@ -168,6 +224,17 @@ class Trainer:
         self.epochs = int(epochs)
         self.should_stop = False
         self.test_metrics = None
+        self.interrupted = None
+        with stop_on_signals():
+            try:
+                self._fit_loop()
+            except TrainingInterrupted as e:
+                self.interrupted = e.signal_name
+                print(interrupt_message(self, e.signal_name), file=sys.stderr, flush=True)
+                raise
+        return self.history
+
+    def _fit_loop(self):
         self._call("on_fit_start")
         try:
             while self.epoch < self.epochs and not self.should_stop:
@@ -190,7 +257,6 @@ class Trainer:
                 self.test_metrics = self.test()
         finally:
             self._call("on_fit_end")
-        return self.history
 
     def training_step(self, batch):
         """Forward one training batch: ``{'loss': Tensor, 'n': count, 'correct': int|None}``."""
@@ -200,38 +266,69 @@ class Trainer:
 
     def evaluate_loader(self, loader):
         """Validation / test figures of the model on ``loader`` (``evaluate``)."""
-        return evaluate(self.model, loader, self.loss_fn)
+        if self.top_k is None:
+            return evaluate(self.model, loader, self.loss_fn)
+        return evaluate(self.model, loader, self.loss_fn, top_k=self.top_k)
+
+    def optimizer_step(self):
+        """Clip the accumulated gradients, step the optimizer (and a per-step scheduler),
+        zero the gradients."""
+        self.optimizer_steps += 1
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        if self.clip_grad_value is not None:
+            from ..nn.utils import clip_grad_value_
+            clip_grad_value_(params, self.clip_grad_value)
+        if self.clip_grad_norm is not None:
+            from ..nn.utils import clip_grad_norm_
+            clip_grad_norm_(params, self.clip_grad_norm)
+        self._call("on_before_optimizer_step", self.optimizer_steps)
+        self.optimizer.step()
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+        self.optimizer.zero_grad()
 
     def train_epoch(self):
         """One pass over ``train_loader``; returns the epoch's training metrics."""
-        model, opt = self.model, self.optimizer
+        model, opt, k = self.model, self.optimizer, self.accumulate_grad_batches
         model.train()
         lr = opt.param_groups[0]["lr"]
         total_loss, correct, n = 0.0, 0, 0
         classify = True
+        pending = 0  # batches whose gradients wait for the next optimizer step
         t0 = time.perf_counter()
+        opt.zero_grad()
         for i, batch in enumerate(self.train_loader):
+            self._call("on_batch_start", i)
             step = self.training_step(batch)
             loss, m, c = step["loss"], step["n"], step.get("correct")
-            opt.zero_grad()
-            loss.backward()
-            if self.clip_grad_norm is not None:
-                from ..nn.utils import clip_grad_norm_
-                clip_grad_norm_(model.parameters(), self.clip_grad_norm)
-            opt.step()
-            if self.scheduler is not None and self.scheduler_interval == "step":
-                self.scheduler.step()
             value = float(loss.item())
+            if not math.isfinite(value):
+                raise FloatingPointError(self._divergence_message(value, i))
+            (loss / k if k > 1 else loss).backward()
+            pending += 1
+            if pending == k:
+                self.optimizer_step()
+                pending = 0
             classify = classify and c is not None
             total_loss += value * m
             correct += c or 0
             n += m
             self._call("on_batch_end", i, {"loss": value, "correct": c, "n": m})
+        if pending:
+            self.optimizer_step()
         elapsed = time.perf_counter() - t0
         if n == 0:
             raise ValueError("the training data loader yielded no samples")
         return {"train_loss": total_loss / n, "train_acc": correct / n if classify else None,
                 "lr": lr, f"{self.unit}_per_s": n / max(elapsed, 1e-9), "time_s": elapsed}
+
+    def _divergence_message(self, value, i):
+        total = _safe_len(self.train_loader)
+        of = "" if total is None else f" of {total}"
+        return (f"the training loss is {value} at epoch {self.epoch + 1}, batch {i + 1}{of}: "
+                f"stopped before its optimizer step, so no checkpoint holds the diverged "
+                f"weights (the last one is of epoch {self.epoch}); try a lower learning rate "
+                f"or gradient clipping")
 
     def _scheduler_epoch_step(self, logs):
         s = self.scheduler
@@ -293,34 +390,23 @@ class Trainer:
 
     # ---------------------------------------------------------- checkpoints
     def checkpoint(self, epoch=None, metrics=None):
-        """The dict a checkpoint file holds (model, optimizer, scheduler, epoch, metrics...)."""
-        ckpt = {"format": "minidl.train/1",
-                "epoch": self.epoch if epoch is None else epoch,
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "metrics": dict(metrics if metrics is not None else
-                                (self.history[-1] if self.history else {})),
-                "history": list(self.history),
-                "config": self.config}
-        if self.scheduler is not None:
-            ckpt["scheduler"] = self.scheduler.state_dict()
-        return ckpt
+        """The dict a checkpoint file holds: model, optimizer, scheduler, epoch, metrics,
+        history, config, random and data-order state, callback states
+        (``checkpointing.build_checkpoint``)."""
+        return build_checkpoint(self, epoch, metrics)
 
     def save_checkpoint(self, path):
         from ..serialization import save
         save(self.checkpoint(), path)
 
     def resume(self, path):
-        """Restore model, optimizer, scheduler, epoch count and history from a checkpoint.
+        """Restore everything ``checkpoint`` stored, so that training continues exactly as
+        the run that wrote ``path`` would have (``checkpointing.restore_checkpoint``).
 
         The selection is replayed from the history; when an earlier epoch is the selected
         one, its weights are read from the ``best.safetensors`` beside ``path``.
         """
-        ckpt = load_checkpoint(path, self.model, self.optimizer, self.scheduler)
-        self.epoch = int(ckpt["epoch"])
-        self.history = list(ckpt.get("history", []))
-        if not self.config:
-            self.config = dict(ckpt.get("config") or {})
+        ckpt = restore_checkpoint(self, path)
         self._selection, self._best_state, self.best_epoch = None, None, None
         for row in self.history:
             self._select(row["epoch"], row, keep_weights=False)
@@ -336,46 +422,27 @@ def _copy_state(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def load_checkpoint(path, model=None, optimizer=None, scheduler=None):
-    """Read a checkpoint written by ``ModelCheckpoint`` / ``Trainer.save_checkpoint``.
-
-    Loads the states into ``model`` / ``optimizer`` / ``scheduler`` when they are given and
-    returns the whole checkpoint dict (``epoch``, ``metrics``, ``history``, ``config`` ...).
-    """
-    from ..serialization import load
-    ckpt = load(path)
-    if not isinstance(ckpt, dict) or "model" not in ckpt:
-        keys = f" with keys {', '.join(map(str, ckpt))}" if isinstance(ckpt, dict) else ""
-        raise RuntimeError(f"{path} is not a minidl.train checkpoint (expected a dict with a "
-                           f"'model' state_dict; found {type(ckpt).__name__}{keys})")
-    if model is not None:
-        model.load_state_dict(ckpt["model"])
-    if optimizer is not None and "optimizer" in ckpt:
-        optimizer.load_state_dict(ckpt["optimizer"])
-    if scheduler is not None and "scheduler" in ckpt:
-        scheduler.load_state_dict(ckpt["scheduler"])
-    return ckpt
-
-
-
 def fit(model, train_loader, val_loader=None, optimizer=None, loss_fn=None, epochs=1,
         scheduler=None, callbacks=None, out_dir=None, *, test_loader=None, progress=True,
         config=None, resume=None, scheduler_interval="epoch", early_stopping_patience=None,
-        monitor=None, mode=None):
+        monitor=None, mode=None, clip_grad_norm=None, clip_grad_value=None,
+        accumulate_grad_batches=1, top_k=None):
     """Train ``model`` for ``epochs`` epochs and return the ``Trainer`` (see there).
 
     Selection uses ``val_loader``; ``test_loader`` is evaluated once at the end with the
     selected weights. The trainer holds ``history`` (per-epoch train / validation metrics),
     ``best_epoch``, ``best_metrics`` and ``test_metrics``. ``optimizer`` defaults to
     ``optim.Adam(model.parameters())``; ``resume`` is the path of a checkpoint to continue
-    from (its epochs count towards ``epochs``).
+    from (its epochs count towards ``epochs``); ``clip_grad_norm``, ``clip_grad_value``,
+    ``accumulate_grad_batches`` and ``top_k`` go to the ``Trainer``.
     """
     if optimizer is None:
         from ..optim import Adam
         optimizer = Adam(model.parameters())
     trainer = Trainer(model, optimizer, loss_fn, train_loader, val_loader, scheduler, callbacks,
                       out_dir, progress, config, scheduler_interval, early_stopping_patience,
-                      test_loader, monitor, mode)
+                      test_loader, monitor, mode, clip_grad_norm, clip_grad_value,
+                      accumulate_grad_batches, top_k)
     if resume is not None:
         trainer.resume(resume)
     trainer.fit(epochs)
