@@ -15,6 +15,7 @@ from PIL import Image
 
 import minidl
 from minidl.vision import transforms as T
+from minidl.vision.transforms import _functional_core
 from minidl.vision.transforms import batch as B
 from minidl.vision.transforms import functional as F
 
@@ -111,7 +112,7 @@ def test_center_crop_pads_smaller_images():
 def test_pad_modes_tensor_and_pil(mode, padding):
     img = _pil(4, 5)
     t = F.pil_to_tensor(img)
-    ltrb = F._parse_padding(padding)
+    ltrb = _functional_core._parse_padding(padding)
     widths = ((0, 0), (ltrb[1], ltrb[3]), (ltrb[0], ltrb[2]))
     kw = {"constant_values": 7} if mode == "constant" else {}
     expected = np.pad(t.numpy(), widths, mode=mode, **kw)

@@ -20,11 +20,11 @@ from PIL import Image
 from ...backend import rng as _rng
 from ...nn import Module
 from ...tensor import Tensor
+from . import _functional_core as F
 from . import _functional_pil as _FP
 from . import _functional_tensor as _FT
-from . import functional as F
+from ._functional_core import InterpolationMode
 from ._geometry import _setup_angle
-from .functional import InterpolationMode
 
 __all__ = ["affine", "perspective", "RandomAffine", "RandomPerspective"]
 
@@ -114,13 +114,7 @@ def _warp_tensor(img, ix, iy, interpolation, fill):
     dt = ix.dtype.type
     out, inside = _FT._sample(a.astype(dt, copy=False).reshape(-1, h, w), ix, iy, interpolation)
     out = out.reshape((-1, c) + ix.shape)
-    if fill is not None:
-        values = np.asarray(fill if isinstance(fill, (tuple, list)) else [fill], dt)
-        values = values.reshape(-1, 1, 1)
-        if interpolation == "nearest":
-            out = np.where(inside < 0.5, values, out).astype(dt, copy=False)
-        else:
-            out = out * inside + (dt(1) - inside) * values
+    out = _FT.apply_fill(out, inside, fill, interpolation, dt)
     out = out.reshape(a.shape)
     if out.dtype != a.dtype:
         out = (np.rint(out) if a.dtype.kind in "iu" else out).astype(a.dtype)

@@ -4,7 +4,7 @@ import numbers
 
 from ...backend import rng as _rng
 from ...nn import Module
-from . import functional as F
+from . import _functional_core as F
 
 __all__ = ["ColorJitter", "Grayscale", "RandomGrayscale"]
 

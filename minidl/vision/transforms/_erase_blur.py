@@ -18,7 +18,7 @@ from ...backend import rng as _rng
 from ...nn import Module
 from ...nn import functional as NF
 from ...tensor import Tensor
-from . import functional as F
+from . import _functional_core as F
 
 __all__ = ["erase", "gaussian_blur", "RandomErasing", "GaussianBlur"]
 

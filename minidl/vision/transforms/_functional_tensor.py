@@ -210,6 +210,18 @@ def _source_coords(matrix, w, h, ow, oh, dt):
     return ((gx + one) * dt(w) - one) * half, ((gy + one) * dt(h) - one) * half
 
 
+
+def apply_fill(out, inside, fill, interpolation, dt):
+    """``out`` with the pixels sampled from outside the image (``inside`` is each output
+    pixel's weight of in-image samples) set to ``fill`` (a number or one per channel):
+    replaced for ``'nearest'``, blended by ``inside`` otherwise (torchvision's fill mask)."""
+    if fill is None:
+        return out
+    values = np.asarray(fill if isinstance(fill, (tuple, list)) else [fill], dt).reshape(-1, 1, 1)
+    if interpolation == "nearest":
+        return np.where(inside < 0.5, values, out).astype(dt, copy=False)
+    return out * inside + (dt(1) - inside) * values
+
 def _sample(x, ix, iy, mode):
     """Sample (B, h, w) images at (ix, iy) with zeros outside; also the in-bounds weight."""
     b, h, w = x.shape
@@ -253,13 +265,7 @@ def rotate(img, matrix, interpolation="nearest", expand=False, fill=None):
     ix, iy = _source_coords(matrix, w, h, ow, oh, dt)
     out, inside = _sample(a.astype(dt, copy=False).reshape(-1, h, w), ix, iy, interpolation)
     out = out.reshape((-1, c, oh, ow))
-    if fill is not None:
-        values = np.asarray(fill if isinstance(fill, (tuple, list)) else [fill], dt)
-        values = values.reshape(-1, 1, 1)
-        if interpolation == "nearest":
-            out = np.where(inside < 0.5, values, out).astype(dt, copy=False)
-        else:
-            out = out * inside + (dt(1) - inside) * values
+    out = apply_fill(out, inside, fill, interpolation, dt)
     out = out.reshape(a.shape[:-2] + (oh, ow))
     if out.dtype != a.dtype:
         out = np.rint(out) if a.dtype.kind in "iu" else out

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from ...backend import rng as _rng
 from ...nn import Module
-from . import functional as F
-from .functional import InterpolationMode
+from . import _functional_core as F
+from ._functional_core import InterpolationMode
 
 __all__ = ["Resize", "CenterCrop", "Pad", "RandomCrop", "RandomHorizontalFlip",
            "RandomVerticalFlip", "RandomResizedCrop", "RandomRotation"]

@@ -5,7 +5,7 @@ import numbers
 from collections.abc import Sequence
 
 from ...nn import Module
-from . import functional as F
+from . import _functional_core as F
 
 __all__ = ["five_crop", "ten_crop", "FiveCrop", "TenCrop"]
 

@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ...backend import rng
 from ...tensor import Tensor
-from . import functional as F
+from . import _functional_core as F
 from ._geometry import _setup_size
 
 __all__ = ["RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "crop_batch"]

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 
 from ...backend import rng as _rng
 from ...nn import Module
-from . import functional as F
+from . import _functional_core as F
 from ._affine import RandomAffine, RandomPerspective
 from ._color import ColorJitter, Grayscale, RandomGrayscale
 from ._erase_blur import GaussianBlur, RandomErasing
+from ._functional_core import InterpolationMode
 from ._geometry import (
     CenterCrop,
     Pad,
@@ -27,7 +28,6 @@ from ._geometry import (
     Resize,
 )
 from ._multicrop import FiveCrop, TenCrop
-from .functional import InterpolationMode
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lambda",
            "ConvertImageDtype", "InterpolationMode", "Resize", "CenterCrop", "Pad",
