@@ -29,7 +29,8 @@ PROVIDERS = ("minidl.text.lm_task", "minidl.text.gpt_task", "minidl.text.seq2seq
              "minidl.vision.srgan_task", "minidl.vision.face_task",
              "minidl.vision.captioning_task", "minidl.vision.style_task",
              "minidl.vision.autoencoder_task", "minidl.vision.gan_task",
-             "minidl.vision.sample_command")
+             "minidl.vision.sample_command", "minidl.train.gradcheck_command",
+             "minidl.train.ensemble", "minidl.train.tune")
 
 
 @dataclass
