@@ -13,7 +13,13 @@ import minidl
 from minidl import cli
 from minidl.serialization import save
 from minidl.vision.models import get_model
-from minidl.vision.segmentation_task import load_segmenter, overlay, predict
+from minidl.vision.segmentation_task import (
+    DEFAULTS,
+    load_segmenter,
+    median_frequency_weights,
+    overlay,
+    predict,
+)
 
 TINY = ["--epochs", "1", "--limit", "8", "--eval-limit", "4", "--batch-size", "4",
         "--base-channels", "2", "--no-progress", "--threads", "1"]
@@ -48,6 +54,7 @@ def test_train_writes_its_files_and_figures(runs, task, capsys):
     assert len(test["iou"]) == 11 and "__background__" in test["iou"]
     config = metrics["config"]
     assert config["task"] == task and config["data"] == "scenes-fashion"
+    assert config["class_weight"] == DEFAULTS[task]["class_weight"]
     model, config = load_segmenter(os.path.join(runs[task], "best.safetensors"))
     assert config["arch"] == {"fcn": "fcn8s_mini", "unet": "unet_mini"}[task]
     with Image.open(os.path.join(runs[task], "masks.png")) as img:
@@ -126,3 +133,16 @@ def test_train_refuses_bad_options(tmp_path, capsys):
     assert cli.main(["train", "unet", "--depth", "7", "--out", str(tmp_path / "deep"),
                      *TINY]) == 1
     assert "--depth 7" in capsys.readouterr().err
+
+
+def test_median_frequency_weights_follow_eigen_and_fergus():
+    # class 0 fills 7 of 8 pixels of map A and 2 of 8 of map B; class 1 is in A only (1 pixel);
+    # class 2 only in B (6 pixels); class 3 in no map
+    a = np.array([[0, 0, 0, 0], [0, 0, 0, 1]])
+    b = np.array([[0, 0, 2, 2], [2, 2, 2, 2]])
+    weights = median_frequency_weights(np.stack([a, b]), 4)
+    freq = np.array([9 / 16, 1 / 8, 6 / 8])  # pixels of c / pixels of the maps holding c
+    np.testing.assert_allclose(weights[:3], np.median(freq) / freq)
+    assert weights[3] == 0
+    with pytest.raises(ValueError, match=r"maps must be \(N, H, W\), got shape \(2, 4\)"):
+        median_frequency_weights(a, 4)
