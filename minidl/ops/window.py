@@ -58,12 +58,10 @@ def crop_index(sizes, pads):
 def out_size(size, k, s, d, lo, hi, ceil_mode=False):
     """Number of windows of ``k`` taps (dilation d, stride s) in a padded axis."""
     span = size + lo + hi - d * (k - 1) - 1
-    if span < 0:
-        return 0
-    o = -(-span // s) + 1 if ceil_mode else span // s + 1
+    o = (span + (s - 1 if ceil_mode else 0)) // s + 1  # floor division, as torch's div_rtn
     if ceil_mode and (o - 1) * s >= size + lo:  # the last window must start inside the input
         o -= 1
-    return o
+    return max(o, 0)
 
 
 def padded_sizes(shape, pads):

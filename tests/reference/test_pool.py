@@ -210,3 +210,18 @@ def test_bad_arguments(name, shape, args, kw, exc, match):
 def test_bool_input_is_not_implemented():
     with pytest.raises(NotImplementedError, match="bool"):
         F.max_pool2d(minidl.zeros(1, 1, 4, 4, dtype=minidl.bool), 2)
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("shape, k, kw", [
+    ((1, 3, 2, 2), 3, dict(stride=2)),   # window larger than the map: one ceil-mode window
+    ((2, 2, 1, 1), 2, dict(stride=2)),
+    ((1, 2, 1, 1), 3, dict(stride=2, padding=1)),
+])
+def test_ceil_mode_keeps_a_window_larger_than_the_input(name, shape, k, kw):
+    """torch's output size: floor((size + 2p - d(k-1) - 1 + (s-1)) / s) + 1 in ceil mode, so
+    a 2 x 2 map pooled by 3 x 3 windows still gives one output; floor mode refuses it."""
+    check(name, shape, k, ceil_mode=True, **kw)
+    if kw.get("padding", 0) == 0:
+        with pytest.raises(RuntimeError, match="Output size is too small"):
+            getattr(F, name)(minidl.randn(*shape), k, **kw)
