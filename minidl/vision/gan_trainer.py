@@ -147,6 +147,11 @@ class GANTrainer(Trainer):
             raise ValueError(f"WGAN-GP needs gp_lambda >= 0, got {gp_lambda}")
         if val_loader is not None and fid_fn is None:
             raise ValueError("validation scores the generator by FID: give fid_fn")
+        if kwargs.get("accumulate_grad_batches", 1) != 1:
+            raise ValueError(f"{type(self).__name__}: accumulate_grad_batches is not supported "
+                             "(the discriminator steps inside every training step, so only the "
+                             f"generator would accumulate); got "
+                             f"{kwargs['accumulate_grad_batches']!r}")
         bar = [] if progress is None else [GANProgressBar(bar=bool(progress))]
         loader = None if train_loader is None else KBatches(train_loader, k)
         super().__init__(generator, optimizer, None, loader, val_loader, progress=None,

@@ -167,8 +167,18 @@ def median_frequency_weights(maps, num_classes):
     if maps.ndim != 3:
         raise ValueError(f"median_frequency_weights: maps must be (N, H, W), got shape "
                          f"{maps.shape}")
+    if maps.dtype.kind not in "iu":
+        raise TypeError(f"median_frequency_weights: maps must hold integer class indices, got "
+                        f"dtype {maps.dtype}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
+            or num_classes < 1:
+        raise ValueError(f"median_frequency_weights: num_classes must be a positive integer, "
+                         f"got {num_classes!r}")
+    if maps.size and (maps.min() < 0 or maps.max() >= num_classes):
+        raise ValueError(f"median_frequency_weights: class indices must lie in [0, "
+                         f"{num_classes}), got {maps.min()}..{maps.max()}")
     flat = maps.reshape(len(maps), -1)
-    counts = np.stack([np.bincount(m, minlength=num_classes)[:num_classes] for m in flat])
+    counts = np.stack([np.bincount(m, minlength=num_classes) for m in flat])
     present = counts > 0
     totals = (present * flat.shape[1]).sum(0)
     freq = np.divide(counts.sum(0), totals, out=np.zeros(num_classes), where=totals > 0)

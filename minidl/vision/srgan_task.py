@@ -66,6 +66,11 @@ class SRGANTrainer(SuperResolutionTrainer):
 
     def __init__(self, model, optimizer, discriminator, d_optimizer, perceptual,
                  train_loader=None, val_loader=None, **kwargs):
+        if kwargs.get("accumulate_grad_batches", 1) != 1:
+            raise ValueError(f"{type(self).__name__}: accumulate_grad_batches is not supported "
+                             "(the discriminator steps inside every training step, so only the "
+                             f"generator would accumulate); got "
+                             f"{kwargs['accumulate_grad_batches']!r}")
         super().__init__(model, optimizer, train_loader, val_loader, **kwargs)
         self.discriminator, self.d_optimizer = discriminator, d_optimizer
         self.perceptual = perceptual

@@ -227,3 +227,18 @@ def test_patience_help_names_the_validation_fid(capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "wgan-gp", "--help"])
     assert "validation FID has not improved" in " ".join(capsys.readouterr().out.split())
+
+
+def test_adversarial_trainers_refuse_gradient_accumulation():
+    """The discriminator steps inside every training step, so accumulating over batches would
+    apply to the generator only: refused instead of half-honoured."""
+    from minidl import optim
+    from minidl.vision.gan_trainer import GANTrainer
+    from minidl.vision.models.generative import Discriminator, Generator
+    from minidl.vision.srgan_task import SRGANTrainer
+    g, d = Generator(latent_dim=4, hidden_dims=(8,)), Discriminator(hidden_dims=(8,))
+    g_opt, d_opt = optim.Adam(g.parameters()), optim.Adam(d.parameters())
+    with pytest.raises(ValueError, match="GANTrainer: accumulate_grad_batches is not supported"):
+        GANTrainer(g, g_opt, d, d_opt, accumulate_grad_batches=2)
+    with pytest.raises(ValueError, match="SRGANTrainer: accumulate_grad_batches is not supported"):
+        SRGANTrainer(g, g_opt, d, d_opt, None, accumulate_grad_batches=2)

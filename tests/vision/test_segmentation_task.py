@@ -146,3 +146,9 @@ def test_median_frequency_weights_follow_eigen_and_fergus():
     assert weights[3] == 0
     with pytest.raises(ValueError, match=r"maps must be \(N, H, W\), got shape \(2, 4\)"):
         median_frequency_weights(a, 4)
+    with pytest.raises(TypeError, match="integer class indices, got dtype float64"):
+        median_frequency_weights(np.stack([a, b]).astype(float), 4)
+    with pytest.raises(ValueError, match=r"class indices must lie in \[0, 2\), got 0..2"):
+        median_frequency_weights(np.stack([a, b]), 2)
+    with pytest.raises(ValueError, match="num_classes must be a positive integer, got 0"):
+        median_frequency_weights(np.stack([a, b]), 0)
