@@ -17,9 +17,33 @@ def test_linear_layer_gradients_match_central_differences():
     model = nn.Linear(4, 3).double()
     x = minidl.from_numpy(np.random.default_rng(0).standard_normal((2, 4)))
     rows, overall = gc.gradient_check(model, x, entries=100)
-    assert [r[0] for r in rows] == ["weight", "bias", "input"]
-    assert [r[2] for r in rows] == [12, 3, 8]  # every entry when fewer than --entries
-    assert overall < 1e-9 and all(r[-1] < 1e-9 for r in rows)
+    assert [r.name for r in rows] == ["weight", "bias", "input"]
+    assert [r.checked for r in rows] == [12, 3, 8]  # every entry when fewer than --entries
+    assert overall < 1e-9 and all(r.relative_error < 1e-9 for r in rows)
+    assert sum(r.refined for r in rows) == 0  # smooth: no step was cut
+
+
+def test_a_kink_within_the_step_is_stepped_over():
+    # ReLU(w x + b) with the pre-activation 5e-7 above zero: the central difference at
+    # eps = 1e-6 straddles the kink and gives 0.75 instead of 1 for the bias; a quarter of
+    # the step no longer crosses it (J = r * ReLU(...) for a random r)
+    model = nn.Sequential(nn.Linear(1, 1), nn.ReLU()).double()
+    model[0].weight.data.fill_(1.0)
+    model[0].bias.data.fill_(5e-7 - 0.5)
+    x = minidl.from_numpy(np.array([[0.5]]))
+    rows, overall = gc.gradient_check(model, x, entries=1)
+    bias = rows[1]
+    assert bias.name == "0.bias" and bias.refined == 1
+    assert bias.relative_error < 1e-9  # at eps alone: 0.25 (0.75 r against r)
+    assert overall < 1e-9 and all(gc.tensor_status(r, 1e-7, 1e-8) == "ok" for r in rows)
+
+
+def test_tensor_status_names_kinks_only_within_the_spread():
+    row = gc.TensorCheck("w", 10, 5, 1.0, 1.0, 1e-5, 5e-6, 3e-5, 5)
+    assert gc.tensor_status(row, 1e-7, 1e-8) == "kinks"
+    assert gc.tensor_status(row._replace(spread=4e-6), 1e-7, 1e-8) == "FAIL"
+    assert gc.tensor_status(row._replace(relative_error=5e-8), 1e-7, 1e-8) == "ok"
+    assert gc.tensor_status(row._replace(difference=5e-9), 1e-7, 1e-8) == "ok"
 
 
 def test_lenet5_passes(capsys):
