@@ -65,7 +65,17 @@ def build_parser():
                    help=f"momentum for sgd / rmsprop (default {COMMON_DEFAULTS['momentum']})")
     t.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay")
     t.add_argument("--scheduler", choices=SCHEDULERS,
-                   help="learning-rate schedule per epoch (default cosine)")
+                   help="learning-rate schedule per epoch (default cosine; the course's decay "
+                        "rules inverse-time, exponential, inverse-sqrt, staircase: see "
+                        "minidl.train.optimization)")
+    t.add_argument("--decay", type=positive_float, metavar="D",
+                   help="the decay rule's number: rate of inverse-time (default 1), base of "
+                        "exponential / staircase (default 0.95), k of inverse-sqrt (default 1)")
+    t.add_argument("--decay-step", type=positive_int, metavar="S",
+                   help="epochs per stair of the staircase scheduler (default 1)")
+    t.add_argument("--warmup", type=positive_int, metavar="W",
+                   help="linear learning-rate warm-up over the first W epochs, then the "
+                        "scheduler")
     t.add_argument("--val-fraction", metavar="F",
                    type=fraction("a fraction 0 <= f < 1 of the training data (0: no "
                                  "validation split)"),
@@ -75,6 +85,10 @@ def build_parser():
     t.add_argument("--val-data", metavar="NAME",
                    help="validate on the training split of this data set (a name or folder as "
                         "for --data) instead of holding out part of the training data")
+    t.add_argument("--training-dev", metavar="F",
+                   type=fraction("a fraction 0 <= f < 1 of the training data"),
+                   help="also hold out this share of every class of the training data, never "
+                        "trained on: the training-dev set of 'minidl analyze' (default 0)")
     t.add_argument("--patience", type=positive_int,
                    help="stop early when the validation loss has not improved for this many "
                         "epochs")
@@ -186,7 +200,8 @@ _TRAIN_OPTIONS = {"model": "model", "data": "data", "epochs": "epochs",
                   "patience": "patience", "augment": "augment", "val_fraction": "val_fraction",
                   "val_data": "val_data", "accumulate": "accumulate",
                   "clip_grad_norm": "clip_grad_norm", "clip_grad_value": "clip_grad_value",
-                  "label_smoothing": "label_smoothing"}
+                  "label_smoothing": "label_smoothing", "warmup": "warmup", "decay": "decay",
+                  "decay_step": "decay_step", "training_dev": "training_dev"}
 
 
 def _resume_config(args, parser):
@@ -241,9 +256,24 @@ def _train(args, parser):
         scheduler=args.scheduler, seed=args.seed, limit=args.limit, patience=args.patience,
         augment=args.augment, val_fraction=args.val_fraction, val_data=args.val_data,
         accumulate=args.accumulate, clip_grad_norm=args.clip_grad_norm,
-        clip_grad_value=args.clip_grad_value, label_smoothing=args.label_smoothing)
+        clip_grad_value=args.clip_grad_value, label_smoothing=args.label_smoothing,
+        warmup=args.warmup, decay=args.decay, decay_step=args.decay_step,
+        training_dev=args.training_dev)
+    try:
+        recipes.check_schedule_options(config["scheduler"], config["epochs"], config["warmup"],
+                                       config["decay"], config["decay_step"])
+    except ValueError as e:
+        parser.error(str(e))
     out = args.out or default_out_dir(args.model, config["data"])
     return _run_training(args, parser, config, out, resume)
+
+
+def _schedule_words(config):
+    """``cosine schedule``, ``staircase schedule (decay 0.9, step 2) after 3 warm-up epochs``."""
+    knobs = [f"{k.replace('_', ' ')} {config[k]:g}" for k in ("decay", "decay_step")
+             if config.get(k) is not None]
+    return (f"{config['scheduler']} schedule" + (f" ({', '.join(knobs)})" if knobs else "")
+            + (f" after {config['warmup']} warm-up epochs" if config.get("warmup") else ""))
 
 
 def _run_training(args, parser, config, out, resume):
@@ -258,10 +288,12 @@ def _run_training(args, parser, config, out, resume):
         validation = f"validation {100 * config['val_fraction']:g}% (stratified)"
     else:
         validation = "no validation"
+    if config.get("training_dev"):
+        validation += f", training-dev {100 * config['training_dev']:g}%"
     print(f"minidl train {config['model']}: data {config['data']}, {validation}, "
           f"{config['epochs']} epochs, "
           f"batch {config['batch_size']}, {config['optimizer']} lr {config['lr']:g}, "
-          f"{config['scheduler']} schedule, seed {config['seed']}"
+          f"{_schedule_words(config)}, seed {config['seed']}"
           f"{', augment ' + augment if augment != 'none' else ''}"
           f"{', limit ' + str(config['limit']) if config['limit'] else ''}", flush=True)
     print(f"{'resuming in' if resume else 'output folder:'} {out}", flush=True)

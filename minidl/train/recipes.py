@@ -30,19 +30,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import optim
 from ..backend import Generator, manual_seed
 from ..tensor import Tensor
 from ..utils.data import DataLoader, Subset, TensorDataset
 from ..vision import datasets, models, transforms
 from ..vision.transforms import batch as batch_transforms
-from .splits import stratified_split
+from .optimization import (
+    OPTIMIZERS,
+    SCHEDULERS,
+    build_optimizer,
+    build_scheduler,
+    check_schedule_options,
+)
+from .splits import stratified_split, training_dev_split
 from .trainer import Trainer, evaluate, load_checkpoint
 
 __all__ = ["Recipe", "RECIPES", "register_recipe", "get_recipe", "open_image_data",
            "prepare_image_data", "build_optimizer", "build_scheduler", "train_classifier",
            "evaluate_checkpoint", "load_classifier", "OPTIMIZERS", "SCHEDULERS",
-           "AUGMENTATIONS", "build_augment", "resolve_augment"]
+           "AUGMENTATIONS", "build_augment", "resolve_augment", "check_schedule_options"]
 
 
 @dataclass
@@ -62,7 +68,8 @@ COMMON_DEFAULTS = {"epochs": 10, "batch_size": 64, "lr": 1e-3, "optimizer": "ada
                    "momentum": 0.9, "weight_decay": 0.0, "scheduler": "cosine", "seed": 0,
                    "augment": "none", "eval_batch_size": 1000, "val_fraction": 0.1,
                    "val_data": None, "accumulate": 1, "clip_grad_norm": None,
-                   "clip_grad_value": None, "label_smoothing": 0.0}
+                   "clip_grad_value": None, "label_smoothing": 0.0, "warmup": 0, "decay": None,
+                   "decay_step": None, "training_dev": 0}
 
 
 def register_recipe(recipe):
@@ -198,14 +205,18 @@ def open_image_data(data, train=True):
 
 
 def prepare_image_data(data, limit=None, seed=0, normalize=None, val_fraction=0.1,
-                       val_data=None):
+                       val_data=None, training_dev=0):
     """Training, validation and test sets of normalized image tensors.
 
     Validation: the training split of ``val_data`` when it is given; otherwise a seeded,
     stratified ``val_fraction`` of ``data``'s training split (``stratified_split``), or none
-    when ``val_fraction`` is 0. ``limit`` then keeps that many of the remaining training
-    samples (a seeded random choice). ``normalize`` is ``(mean, std)``; by default they are
-    computed from the training samples kept (never the validation or test ones). Returns
+    when ``val_fraction`` is 0. ``training_dev`` > 0 then holds out that share of every
+    class of the remaining training samples (seed + 1, ``training_dev_split``): the course's
+    training-dev set, from the training distribution but never trained on; its indices into
+    ``train.dataset`` are ``info['training_dev_indices']``. ``limit`` then keeps that many of
+    the remaining training samples (a seeded random choice). ``normalize`` is ``(mean,
+    std)``; by default they are computed from the training samples kept (never the
+    validation or test ones). Returns
     ``(train, val, test, info)``: datasets of ``(image, target)`` (``val`` is None without
     validation); ``info`` holds ``classes``, ``num_classes``, ``in_channels``,
     ``in_features``, ``image_size``, ``mean``, ``std``, ``train_size``, ``val_size``.
@@ -218,6 +229,10 @@ def prepare_image_data(data, limit=None, seed=0, normalize=None, val_fraction=0.
     train_idx, val_idx = np.arange(len(y)), None
     if val_data is None and val_fraction:
         train_idx, val_idx = stratified_split(y, val_fraction, seed)
+    training_dev_idx = np.zeros(0, dtype=np.int64)
+    if training_dev:
+        train_idx, training_dev_idx = training_dev_split(y, training_dev, seed + 1,
+                                                         indices=train_idx)
     if limit is not None:
         if limit < 1:
             raise ValueError(f"limit must be a positive number of samples, got {limit}")
@@ -241,7 +256,8 @@ def prepare_image_data(data, limit=None, seed=0, normalize=None, val_fraction=0.
     info = {"classes": list(train_set.classes), "num_classes": len(train_set.classes),
             "in_channels": c, "in_features": c * h * w, "image_size": [h, w],
             "mean": mean, "std": std, "train_size": len(train),
-            "val_size": 0 if val is None else len(val)}
+            "val_size": 0 if val is None else len(val),
+            "training_dev_indices": training_dev_idx.tolist()}
     return train, val, test, info
 
 
@@ -306,42 +322,6 @@ class _AugmentedLoader:
             yield self.augment(x), y
 
 
-# ---------------------------------------------------------------- optimization
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam",
-              "radam")
-SCHEDULERS = ("cosine", "step", "none")
-
-
-def build_optimizer(name, params, lr, momentum=0.9, weight_decay=0.0):
-    """An optimizer by name; ``momentum`` applies to sgd and rmsprop only."""
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        return optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adagrad":
-        return optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
-    others = {"adadelta": optim.Adadelta, "adamax": optim.Adamax, "nadam": optim.NAdam,
-              "radam": optim.RAdam}
-    if name in others:
-        return others[name](params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-
-
-def build_scheduler(name, optimizer, epochs):
-    """A per-epoch learning-rate schedule: cosine annealing to 0, step (/10 every third), none."""
-    if name == "cosine":
-        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
-    if name == "step":
-        return optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
-    if name in ("none", None):
-        return None
-    raise ValueError(f"unknown scheduler {name!r}; choose one of {', '.join(SCHEDULERS)}")
-
-
 # ------------------------------------------------------------------- training
 def resolve_config(model, **overrides):
     """The full run configuration: common defaults < the recipe's defaults < ``overrides``."""
@@ -375,15 +355,18 @@ def train_classifier(config, out_dir=None, progress=True, callbacks=None, resume
     manual_seed(seed)
     train, val, test, info = prepare_image_data(
         config["data"], config.get("limit"), seed, val_fraction=config.get("val_fraction") or 0,
-        val_data=config.get("val_data"))
+        val_data=config.get("val_data"), training_dev=config.get("training_dev") or 0)
     augment = resolve_augment(config.get("augment", "none"), config["data"])
     config = {**config, "normalize": [info["mean"], info["std"]], "classes": info["classes"],
               "model_kwargs": recipe.model_kwargs(info), "augment": augment,
-              "train_size": info["train_size"], "val_size": info["val_size"]}
+              "train_size": info["train_size"], "val_size": info["val_size"],
+              "training_dev_size": len(info["training_dev_indices"])}
     model = models.get_model(recipe.arch, **config["model_kwargs"])
     optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"],
                                 config["momentum"], config["weight_decay"])
-    scheduler = build_scheduler(config["scheduler"], optimizer, config["epochs"])
+    scheduler = build_scheduler(config["scheduler"], optimizer, config["epochs"],
+                                config.get("warmup", 0), config.get("decay"),
+                                config.get("decay_step"))
     loader = DataLoader(train, batch_size=config["batch_size"], shuffle=True,
                         generator=Generator().manual_seed(seed))
     # crops pad with the value a black pixel has after normalization

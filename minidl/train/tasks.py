@@ -30,7 +30,7 @@ PROVIDERS = ("minidl.text.lm_task", "minidl.text.gpt_task", "minidl.text.seq2seq
              "minidl.vision.captioning_task", "minidl.vision.style_task",
              "minidl.vision.autoencoder_task", "minidl.vision.gan_task",
              "minidl.vision.sample_command", "minidl.train.gradcheck_command",
-             "minidl.train.ensemble", "minidl.train.tune")
+             "minidl.train.ensemble", "minidl.train.tune", "minidl.train.analyze")
 
 
 @dataclass
