@@ -50,22 +50,16 @@ GAPS = {"avoidable bias": "a bigger model, longer training or a better optimizer
 
 
 def split_predictions(model, dataset, batch_size=1000):
-    """``(predictions, targets, confidence)`` of ``model`` (eval mode, no gradients) over a
-    dataset of ``(image, target)``: int64 arrays and the softmax probability of the
-    predicted class."""
-    from .. import no_grad
-    from ..nn import functional as F
+    """``(predictions, targets, confidence, images)`` of ``model`` (eval mode, no gradients)
+    over a dataset of normalized ``(image, target)`` pairs: int64 arrays, the softmax
+    probability of the predicted class (``ensemble.view_probabilities``) and the images as
+    one N x C x H x W array."""
     from ..utils.data import DataLoader
-    model.eval()
-    preds, targets, confidence = [], [], []
-    with no_grad():
-        for x, y in DataLoader(dataset, batch_size=batch_size):
-            p = F.softmax(model(x), dim=1).numpy()
-            preds.append(p.argmax(axis=1))
-            confidence.append(p.max(axis=1))
-            targets.append(y.numpy())
-    return (np.concatenate(preds).astype(np.int64), np.concatenate(targets).astype(np.int64),
-            np.concatenate(confidence))
+    from .ensemble import view_probabilities
+    images, targets = next(iter(DataLoader(dataset, batch_size=len(dataset))))
+    p = view_probabilities(model, [images], None, batch_size)[0]
+    return (p.argmax(axis=1).astype(np.int64), targets.numpy().astype(np.int64),
+            p.max(axis=1), images.numpy())
 
 
 def diagnose(errors, human_error=0.0, dev_from_training=True):
@@ -104,6 +98,10 @@ def analyze_checkpoint(path, human_error=0.0, split="dev", batch_size=1000):
     images in [0, 1]), ``predictions``, ``targets``, ``confidence``."""
     from ..utils.data import Subset
     from .recipes import load_classifier, prepare_image_data
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if not 0.0 <= human_error < 1.0:
+        raise ValueError(f"human_error is a fraction in [0, 1), got {human_error}")
     model, config = load_classifier(path)
     train, dev, test, info = prepare_image_data(
         config["data"], config.get("limit"), int(config.get("seed", 0)), config["normalize"],
@@ -118,13 +116,13 @@ def analyze_checkpoint(path, human_error=0.0, split="dev", batch_size=1000):
                          f"{', '.join(s for s in SPLITS if sets[s] is not None)}")
     results = {name: split_predictions(model, data, batch_size)
                for name, data in sets.items() if data is not None}
-    errors = {name: float((p != t).mean()) for name, (p, t, _) in results.items()}
+    errors = {name: float((r[0] != r[1]).mean()) for name, r in results.items()}
     gaps, largest = diagnose(errors, human_error, dev_from_training=not config.get("val_data"))
     from .metrics import confusion_matrix
-    preds, targets, confidence = results[split]
+    preds, targets, confidence, images = results[split]
     confusion = confusion_matrix(preds, targets, len(info["classes"]))
     mean, std = config["normalize"]
-    images = np.stack([sets[split][i][0].numpy() for i in range(len(sets[split]))]) * std + mean
+    images = images * std + mean
     return {"errors": errors, "sizes": {n: len(r[1]) for n, r in results.items()},
             "human_error": human_error, "gaps": gaps, "largest": largest, "split": split,
             "confusion": confusion, "confused": most_confused(confusion),

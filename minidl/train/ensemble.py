@@ -50,10 +50,11 @@ def tta_views(images, tta=None, padding=2):
 
 def view_probabilities(model, views, normalize, batch_size=500):
     """Softmax outputs of ``model`` (eval mode, no gradients) for every view: an array
-    V x N x K, float64; ``normalize`` = ``(mean, std)`` applied to the [0, 1] images."""
+    V x N x K, float64; ``normalize`` = ``(mean, std)`` applied to the [0, 1] images, or
+    None for views normalized already."""
     from .. import no_grad
     from ..nn import functional as F
-    mean, std = (float(v) for v in normalize)
+    mean, std = (0.0, 1.0) if normalize is None else (float(v) for v in normalize)
     model.eval()
     out = []
     with no_grad():

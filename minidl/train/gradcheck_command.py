@@ -18,11 +18,12 @@ covered without a loss of its own. A weight initialised to all zeros (the ViT's 
 torchvision) would make every gradient behind it zero, so such weights are drawn from
 N(0, 0.02^2) first (the header names them). In float64 a correct backward gives about 1e-10; the
 default threshold 1e-7 is the course's "great" bound (1e-5 is suspicious, 1e-3 is a bug).
-The check passes when the overall error is at most the threshold and no tensor fails; a
-tensor fails when its own error exceeds the threshold and ||approx - backprop|| exceeds
-``--atol`` (1e-8): the difference quotients carry a rounding error of about 1e-16 |J| / eps,
-which a tensor of small gradients (or exactly zero ones, as the bias of a convolution that
-a batch norm follows) would otherwise turn into a large ratio.
+The check passes when no tensor fails (the overall error is printed beside); a tensor
+fails when its own error exceeds the threshold, ||approx - backprop|| exceeds ``--atol``
+(1e-8) and twice its finite-difference spread (see Kinks). The difference quotients carry a
+rounding error of about 1e-16 |J| / eps, which a tensor of small gradients (or exactly zero
+ones, as the bias of a convolution that a batch norm follows) would otherwise turn into a
+large ratio.
 
 Kinks. Central differences assume J is smooth between theta - eps and theta + eps. A ReLU
 or a max pool is smooth only piecewise: when the perturbation moves one of its inputs across

@@ -107,3 +107,10 @@ def test_clear_errors(tmp_path, capsys):
     assert cli.main(["analyze", str(out / "best.safetensors"), "--human-error", "120"]) == 1
     assert "--human-error is a percentage" in capsys.readouterr().err
     assert cli.main(["analyze", str(tmp_path / "missing.safetensors")]) != 0
+
+
+def test_analyze_checkpoint_names_a_bad_split_or_human_error():
+    with pytest.raises(ValueError, match="split must be one of train, training-dev, dev, test"):
+        analyze.analyze_checkpoint("unused.safetensors", split="val")
+    with pytest.raises(ValueError, match=r"human_error is a fraction in \[0, 1\), got 5"):
+        analyze.analyze_checkpoint("unused.safetensors", human_error=5)
