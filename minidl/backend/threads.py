@@ -3,7 +3,8 @@
 minidl's heavy lifting (every matmul, convolution GEMM and linear layer) happens inside the
 BLAS library NumPy links (OpenBLAS, MKL, ...), so torch's intra-op thread count maps onto
 that library's thread pool, set through ``threadpoolctl``. Everything else is single-threaded
-NumPy. On a busy machine one thread is often faster than several spinning ones.
+NumPy -- except the memory-bound kernels that ``parallel.run_parts`` spreads over the same
+number of threads. On a busy machine one thread is often faster than several spinning ones.
 """
 import numbers
 
@@ -22,6 +23,12 @@ def _blas():
     return _controller.select(user_api="blas")
 
 
+def blas_libraries():
+    """The BLAS libraries' controllers (threadpoolctl), whose thread counts are read and set
+    in about a microsecond -- cheap enough for every kernel call."""
+    return _blas().lib_controllers
+
+
 def set_num_threads(n):
     """Use ``n`` threads for BLAS calls from now on (``torch.set_num_threads``)."""
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
@@ -31,5 +38,5 @@ def set_num_threads(n):
 
 def get_num_threads():
     """The number of threads BLAS calls use (``torch.get_num_threads``)."""
-    info = _blas().info()
-    return int(info[0]["num_threads"]) if info else 1
+    libs = blas_libraries()
+    return int(libs[0].num_threads) if libs else 1

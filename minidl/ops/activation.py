@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Kernel
+from ..backend.parallel import elementwise
 from ._inplace import inplace_method
 from ._operands import dtype_name, unary_function
 from ._reduce_dims import reduction_axis
@@ -27,14 +28,14 @@ class Tanh(Kernel):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x)
+        y = elementwise(np.tanh, x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return g * (1.0 - y * y)
+        return elementwise(lambda g, y: g * (1.0 - y * y), g, y)
 
 
 class Sigmoid(Kernel):
@@ -42,18 +43,22 @@ class Sigmoid(Kernel):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.negative(x, out=np.empty_like(x))  # an array also when x is 0-d
-        with np.errstate(over="ignore"):  # e^-x = inf for x << 0 gives y = 0 exactly
-            np.exp(y, out=y)
-        y += 1.0
-        np.reciprocal(y, out=y)
+        y = elementwise(_sigmoid, x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return g * (y * (1.0 - y))
+        return elementwise(lambda g, y: g * (y * (1.0 - y)), g, y)
+
+
+def _sigmoid(x):
+    y = np.negative(x, out=np.empty_like(x))  # an array also when x is 0-d
+    with np.errstate(over="ignore"):  # e^-x = inf for x << 0 gives y = 0 exactly
+        np.exp(y, out=y)
+    y += 1.0
+    return np.reciprocal(y, out=y)
 
 
 class Relu(Kernel):
@@ -61,14 +66,14 @@ class Relu(Kernel):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        y = elementwise(lambda x: np.maximum(x, 0), x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_tensors
-        return g * (y > 0)
+        return elementwise(lambda g, y: g * (y > 0), g, y)
 
 
 tanh = unary_function(Tanh, "tanh")
@@ -102,14 +107,15 @@ class PointwiseActivation(Kernel):
     @staticmethod
     def forward(ctx, x, **attrs):
         fn = ctx._fn
-        y = fn.f(x, **attrs)
+        y = elementwise(lambda x: fn.f(x, **attrs), x)
         ctx.save_for_backward(*fn.save(x, y, **attrs))
         ctx.attrs = attrs
         return y
 
     @staticmethod
     def backward(ctx, g):
-        return ctx._fn.grad(g, *ctx.saved_tensors, **ctx.attrs)
+        fn, attrs = ctx._fn, ctx.attrs
+        return elementwise(lambda g, *saved: fn.grad(g, *saved, **attrs), g, *ctx.saved_tensors)
 
     @staticmethod
     def save(x, y, **attrs):

@@ -27,17 +27,22 @@ Speed comes from memory traffic, not arithmetic: the columns are ~prod(K) times 
 input, so they are built for a few images at a time (a *block*, ~2 MiB) and consumed by
 the GEMM while still in cache, and the copies are long contiguous runs where possible
 (the *runs* layout below). Small output maps put a whole block's columns side by side
-(the *wide* layout), so that one GEMM per block reads the weights once.
+(the *wide* layout), so that one GEMM per block reads the weights once. With several
+threads allowed the batch is split into one contiguous share per thread, each share's
+blocks -- copies, GEMMs and scatters alike -- running on its own core
+(``backend.parallel``); with one thread it is the same loop over all the blocks.
 ``benchmarks/conv_ops.py`` times every choice against torch.
 
 The textbook version, one im2col matrix for the whole batch, is ``conv_reference``; the
 tests hold this one against it.
 """
+import copy
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..backend.parallel import parts_for, run_parts, split
 from .window import crop_index, offsets, out_size, padded_sizes, scatter_windows, window_view
 
 # im2col lays the windows of image n out as a matrix cols_n[(c, j), q] -- one row per input
@@ -104,6 +109,16 @@ class Geometry:
     def batches(self):
         """Slices of the batch, one per block."""
         return [slice(s, min(s + self.block, self.N)) for s in range(0, self.N, self.block)]
+
+    def shares(self):
+        """Contiguous slices of the batch, one per thread that will work on it."""
+        return split(self.N, parts_for(self.N * self.rows * self.L, self.N))
+
+    def share(self, sl):
+        """This geometry for the images ``sl`` of the batch only."""
+        part = copy.copy(self)
+        part.N = sl.stop - sl.start
+        return part
 
     def grid(self, a):
         """The (..., *O) output positions of an (..., L) array in the columns' layout."""
@@ -180,11 +195,15 @@ def conv_columns(x, wg, geo):
     ``wg`` (G, F/G, C/G * prod(K)) are the weights per group."""
     G, Fg = wg.shape[:2]
     y = np.empty((geo.N, G, Fg, geo.L), np.result_type(x, wg))
-    for sl, cols in column_blocks(x, geo):
-        if geo.wide:
-            y[sl] = images_first(np.matmul(wg, cols), sl.stop - sl.start)
-        else:
-            np.matmul(wg, cols, out=y[sl])
+
+    def share(part):
+        ys = y[part]
+        for sl, cols in column_blocks(x[part], geo.share(part)):
+            if geo.wide:
+                ys[sl] = images_first(np.matmul(wg, cols), sl.stop - sl.start)
+            else:
+                np.matmul(wg, cols, out=ys[sl])
+    run_parts(share, geo.shares())
     return y.reshape(geo.N, G * Fg, geo.L)
 
 
@@ -213,14 +232,18 @@ def weight_grad(x, gm, geo, w_shape):
     """dW = sum_n dY_n cols_n^T per group (the columns rebuilt block by block from ``x``);
     ``gm`` is dY in the columns' layout (N, F, L)."""
     G = geo.groups
-    gwt = np.zeros((G, geo.rows // G, w_shape[0] // G), gm.dtype)      # dW^T: BLAS is
-    for sl, cols in column_blocks(x, geo):                              # faster this way
-        gy = gm[sl].reshape(sl.stop - sl.start, G, -1, geo.L)
-        if geo.wide:
-            gwt += np.matmul(cols, images_last(gy).swapaxes(-1, -2))
-        else:
-            gwt += np.matmul(cols, gy.swapaxes(-1, -2)).sum(axis=0)
-    return gwt.swapaxes(-1, -2).reshape(w_shape)
+
+    def share(part):                                  # this share's sum of dW^T (BLAS is
+        gwt = np.zeros((G, geo.rows // G, w_shape[0] // G), gm.dtype)  # faster this way)
+        gms = gm[part]
+        for sl, cols in column_blocks(x[part], geo.share(part)):
+            gy = gms[sl].reshape(sl.stop - sl.start, G, -1, geo.L)
+            if geo.wide:
+                gwt += np.matmul(cols, images_last(gy).swapaxes(-1, -2))
+            else:
+                gwt += np.matmul(cols, gy.swapaxes(-1, -2)).sum(axis=0)
+        return gwt
+    return sum(run_parts(share, geo.shares())).swapaxes(-1, -2).reshape(w_shape)
 
 
 def col2im(dcols, dxp, geo):
@@ -259,17 +282,21 @@ def input_grad(g, w, geo):
     wt = w.reshape(G, F // G, -1).swapaxes(-1, -2)                      # (G, CgK, F/G)
     dx = np.empty((geo.N, geo.C) + tuple(geo.sizes), gm.dtype)
     padded = any(lo or hi for lo, hi in geo.pads)
-    buf = np.empty((min(geo.block, geo.N), geo.C) + geo.padded, gm.dtype) if padded else None
     inner = crop_index(geo.sizes, geo.pads)
-    for sl in geo.batches():
-        m = sl.stop - sl.start
-        dxp = buf[:m] if padded else dx[sl]
-        dxp[...] = 0
-        gy = gm[sl].reshape(m, G, F // G, geo.L)
-        dcols = images_first(np.matmul(wt, images_last(gy)), m) if geo.wide else \
-            np.matmul(wt, gy)
-        col2im(dcols, dxp, geo)
-        if padded:
-            dx[sl] = dxp[inner]
+
+    def share(part):
+        sub, dxs, gms = geo.share(part), dx[part], gm[part]
+        buf = np.empty((min(sub.block, sub.N), sub.C) + sub.padded, gm.dtype) if padded else None
+        for sl in sub.batches():
+            m = sl.stop - sl.start
+            dxp = buf[:m] if padded else dxs[sl]
+            dxp[...] = 0
+            gy = gms[sl].reshape(m, G, F // G, geo.L)
+            dcols = images_first(np.matmul(wt, images_last(gy)), m) if geo.wide else \
+                np.matmul(wt, gy)
+            col2im(dcols, dxp, sub)
+            if padded:
+                dxs[sl] = dxp[inner]
+    run_parts(share, geo.shares())
     return dx
 

@@ -7,6 +7,7 @@ the kernel runs; the loss comes back in the shape (N, d1, ...) (or () unbatched)
 import numpy as np
 
 from ..autograd import Kernel
+from ..backend.parallel import parts_for, run_parts, split
 from ..tensor import Tensor
 from ._loss_reduction import grad_scale, reduce_loss, resolve_reduction
 from ._util import check_tensor, promote
@@ -37,51 +38,56 @@ class CrossEntropy(Kernel):
     @staticmethod
     def forward(ctx, x, target, weight, probs, ignore_index, smoothing, reduction, out_shape):
         C = x.shape[1]
-        shifted = x - x.max(axis=1, keepdims=True)
-        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         w = weight if weight is not None else None
         if probs:
+            shifted = x - x.max(axis=1, keepdims=True)
+            logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
             a = target * (1.0 - smoothing) + smoothing / C if smoothing else target
             if w is not None:
                 a = a * w
             loss = -(a * logp).sum(axis=1)
+            ctx.save_for_backward(logp, a, w)
             denom = x.shape[0]
-        else:
+        else:  # log p_iy = (x_iy - m_i) - lse_i: only p and two numbers per row are formed
             valid = (target != ignore_index).astype(x.dtype)
             safe = np.where(valid, target, 0)
             wy = w[safe] * valid if w is not None else valid
-            rows = np.arange(x.shape[0])
-            loss = -logp[rows, safe] * wy
-            if smoothing:
-                smooth = -(logp * w).sum(axis=1) if w is not None else -logp.sum(axis=1)
+            ws = (w if w is not None else np.ones(C, x.dtype)) if smoothing else None
+            p, picked, lse, logp_sum = softmax_rows(x, safe, ws)
+            loss = (lse - picked) * wy
+            if smoothing:  # -sum_c w_c log p_ic = -(sum_c w_c (x_ic - m_i) - lse_i sum_c w_c)
+                total = w.sum() if w is not None else C
+                smooth = lse * total - logp_sum
                 loss = loss * (1.0 - smoothing) + smooth * valid * (smoothing / C)
             denom = wy.sum()
             ctx.safe, ctx.valid, ctx.wy = safe, valid, wy
-            a = None
-        ctx.save_for_backward(logp, a, w)
+            ctx.save_for_backward(p, None, w)
         ctx.probs, ctx.smoothing, ctx.reduction, ctx.denom = probs, smoothing, reduction, denom
         return reduce_loss(loss.astype(x.dtype, copy=False).reshape(out_shape), reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
-        logp, a, w = ctx.saved_tensors
-        R, C = logp.shape
+        saved, a, w = ctx.saved_tensors
+        R, C = saved.shape
         scale = grad_scale(g.reshape(-1), ctx.reduction, (R,), ctx.denom)[:, None]
-        p = np.exp(logp)
         eps = ctx.smoothing
         dt = None
         if ctx.probs:
-            dx = p * a.sum(axis=1, keepdims=True) - a
+            logp = saved
+            dx = np.exp(logp) * a.sum(axis=1, keepdims=True) - a
             if ctx.needs_input_grad[1]:
                 dt = -(1.0 - eps) * logp * (w if w is not None else 1.0) * scale
-        else:
-            valid = ctx.valid[:, None]
-            wsum = w.sum() if w is not None else C
-            dx = p * ((1.0 - eps) * ctx.wy[:, None] + valid * (eps / C * wsum))
-            if eps:
-                dx -= valid * (eps / C) * (w if w is not None else 1.0)
-            dx[np.arange(R), ctx.safe] -= (1.0 - eps) * ctx.wy
-        return (dx * scale).astype(logp.dtype, copy=False), dt, None
+            return (dx * scale).astype(logp.dtype, copy=False), dt, None
+        p, valid = saved, ctx.valid[:, None]
+        wsum = w.sum() if w is not None else C
+        coef = ((1.0 - eps) * ctx.wy[:, None] + valid * (eps / C * wsum)) * scale
+        dx = np.empty_like(p)
+        run_parts(lambda sl: np.multiply(p[sl], coef[sl], out=dx[sl], casting="same_kind"),
+                  row_shares(p))
+        if eps:
+            dx -= (valid * scale * (eps / C) * (w if w is not None else 1.0)).astype(p.dtype)
+        dx[np.arange(R), ctx.safe] -= ((1.0 - eps) * ctx.wy * scale[:, 0]).astype(p.dtype)
+        return dx, dt, None
 
     @staticmethod
     def reference(x, target, weight, probs, ignore_index, smoothing, reduction, out_shape):
@@ -107,6 +113,33 @@ class CrossEntropy(Kernel):
         if reduction == "none":
             return loss
         return loss.sum() if reduction == "sum" else loss.sum() / float(denom)
+
+
+def row_shares(x):
+    """Slices of the rows of (R, C) ``x``, one per thread that will work on them."""
+    return split(x.shape[0], parts_for(x.size, x.shape[0])) or [slice(0, 0)]
+
+
+def softmax_rows(x, cls, w=None):
+    """p = softmax(x) along the rows of (R, C) ``x``, and per row picked = x_i,cls_i - m_i,
+    lse = log sum_c exp(x_ic - m_i) (m_i the row's max, so that exp never overflows) and,
+    with ``w`` (C,), sum_c w_c (x_ic - m_i) -- computed in place in p, rows shared out."""
+    p = np.empty_like(x)
+    picked, lse = np.empty(x.shape[0], x.dtype), np.empty(x.shape[0], x.dtype)
+    wsum = np.empty(x.shape[0], x.dtype) if w is not None else None
+
+    def rows(sl):
+        ps = p[sl]
+        np.subtract(x[sl], x[sl].max(axis=1, keepdims=True), out=ps)
+        picked[sl] = ps[np.arange(ps.shape[0]), cls[sl]]
+        if w is not None:
+            wsum[sl] = ps @ w
+        np.exp(ps, out=ps)
+        total = ps.sum(axis=1, keepdims=True)
+        ps /= total
+        lse[sl] = np.log(total[:, 0])
+    run_parts(rows, row_shares(x))
+    return p, picked, lse, wsum
 
 
 def _out_shape(input):

@@ -5,143 +5,21 @@ x, then an affine map whose weight broadcasts along other axes. They differ only
 axes (batch norm: all but the channel axis; layer norm: the trailing ones; instance norm:
 the spatial ones; group norm: channels-in-group and spatial, after a free reshape).
 RMS norm and AlexNet's local response norm (each channel over its neighbours' energy)
-have kernels of their own.
+have kernels of their own. ``Normalize`` is in ``normalize.py``.
 """
 import math
 
 import numpy as np
 
 from ..autograd import Kernel
-from ..tensor import Tensor
 from ._util import check_tensor
+from .normalize import Normalize
 from .pad import pad
 from .window import is_int
 
 # torch.batch_norm / torch.instance_norm take their arguments in another order than the
 # functional forms, so only the names whose top-level signatures agree are exported there.
 __all__ = ["layer_norm", "group_norm", "rms_norm"]
-
-
-class Normalize(Kernel):
-    """y = xhat * w + b with xhat = (x - mean) / sqrt(var + eps); the statistics are taken
-    over ``axes`` of x viewed as ``view`` (or are the fixed ``stats``, e.g. batch norm's
-    running ones in eval mode); w and b broadcast as ``wshape``. Returns (y, mean, var);
-    only y is differentiable.
-
-    With gw = g * w and M values per statistic:
-        dx = invstd / M * (M gw - sum(gw) - xhat * sum(gw * xhat))   (sums over ``axes``)
-    (for fixed statistics dx = invstd * gw);  dw = sum(g * xhat), db = sum(g) over the axes
-    w is broadcast along. When w is constant over ``axes`` (batch / instance norm) the two
-    sums are w * sum(g) and w * sum(g * xhat): the same sums db and dw need.
-
-    Batch norm, as the code computes it: x viewed (N, C, H*W), per channel the statistics
-    run over its m = N*H*W values (``axes`` (0, 2)), gamma = w, beta = b, and with
-        x_hat = (x - mu) / sqrt(var + eps)      (mu, var: the batch mean, biased variance)
-        dL/dx     = (gamma / sqrt(var + eps)) * (g - mean(g) - x_hat * mean(g * x_hat))
-        dL/dgamma = sum(g * x_hat)      dL/dbeta = sum(g)       (means and sums over the m)
-    In eval mode mu and var are the running statistics, constants of x, so
-        dL/dx = (gamma / sqrt(running_var + eps)) * g
-    and dL/dgamma, dL/dbeta are as above with x_hat from the running statistics.
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, axes, wshape, eps, view=None, stats=None):
-        ctx.shape = x.shape
-        if view is not None:
-            x = x.reshape(view)
-        if stats is None:  # an empty x has mean and variance 0, not 0 / 0
-            n = max(_count(x.shape, axes), 1)
-            mean = x.sum(axis=axes, keepdims=True) / n
-            xhat = x - mean
-            var = _sum_of_products(xhat, xhat, axes) / n
-        else:
-            mean, var = stats
-            xhat = x - mean
-        invstd = 1.0 / np.sqrt(var + eps)
-        xhat *= invstd
-        y = xhat * weight.reshape(wshape) if weight is not None else xhat.copy()
-        if bias is not None:
-            y += bias.reshape(wshape)
-        ctx.save_for_backward(xhat, invstd, weight)
-        ctx.axes, ctx.wshape, ctx.fixed = axes, wshape, stats is not None
-        ctx.bias_shape = None if bias is None else bias.shape
-        ctx.mark_non_differentiable(mean, var)
-        return y.reshape(ctx.shape), mean, var
-
-    @staticmethod
-    def backward(ctx, g, g_mean, g_var):
-        xhat, invstd, weight = ctx.saved_tensors
-        g = g.reshape(xhat.shape)
-        axes, wshape = ctx.axes, ctx.wshape
-        lead = xhat.ndim - len(wshape)
-        waxes = tuple(i for i in range(xhat.ndim) if i < lead or wshape[i - lead] == 1)
-        w = weight.reshape(wshape) if weight is not None else None
-        M = max(_count(xhat.shape, axes), 1)
-        dx = dw = db = None
-        if set(axes) <= set(waxes):  # w constant over the statistics (batch / instance norm)
-            sg = g.sum(axis=axes, keepdims=True)
-            sgx = _sum_of_products(g, xhat, axes)
-            if ctx.needs_input_grad[0]:
-                k = invstd * w if w is not None else invstd
-                dx = g * k
-                if not ctx.fixed:
-                    dx -= k * (sg / M)
-                    dx -= xhat * (k * (sgx / M))
-            rest = tuple(i for i in waxes if i not in axes)
-            if ctx.needs_input_grad[1]:
-                dw = sgx.sum(axis=rest).reshape(weight.shape)
-            if ctx.needs_input_grad[2]:
-                db = sg.sum(axis=rest).reshape(ctx.bias_shape)
-        else:  # w varies over the statistics (layer / group norm)
-            if ctx.needs_input_grad[0]:
-                gw = g * w if w is not None else g
-                if ctx.fixed:
-                    dx = gw * invstd
-                else:
-                    dx = gw - gw.mean(axis=axes, keepdims=True)
-                    dx -= xhat * (_sum_of_products(gw, xhat, axes) / M)
-                    dx *= invstd
-            if ctx.needs_input_grad[1]:
-                dw = _sum_of_products(g, xhat, waxes).reshape(weight.shape)
-            if ctx.needs_input_grad[2]:
-                db = g.sum(axis=waxes).reshape(ctx.bias_shape)
-        if dx is not None:
-            dx = dx.reshape(ctx.shape)
-        return dx, dw, db
-
-    @staticmethod
-    def reference(x, weight, bias, axes, wshape, eps, view=None, stats=None):
-        """The textbook composition (what ``create_graph`` differentiates)."""
-        xv = x.reshape(view) if view is not None else x
-        if stats is None:
-            mean = xv.mean(dim=axes, keepdim=True)
-            var = ((xv - mean) ** 2).mean(dim=axes, keepdim=True)
-        else:
-            mean, var = Tensor(stats[0]), Tensor(stats[1])
-        y = (xv - mean) * (var + eps).rsqrt()
-        if weight is not None:
-            y = y * weight.reshape(wshape)
-        if bias is not None:
-            y = y + bias.reshape(wshape)
-        return y.reshape(x.shape), mean.detach(), var.detach()
-
-
-def _count(shape, axes):
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return n
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _sum_of_products(a, b, axes):
-    """sum(a * b) over ``axes`` (keepdims) in one pass, without the product temporary."""
-    idx = _LETTERS[:a.ndim]
-    out = "".join(c for i, c in enumerate(idx) if i not in axes)
-    r = np.einsum(f"{idx},{idx}->{out}", a, b)
-    return r.reshape([1 if i in axes else s for i, s in enumerate(a.shape)])
 
 
 class RMSNorm(Kernel):
