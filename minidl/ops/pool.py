@@ -19,8 +19,10 @@ import math
 import numpy as np
 
 from ..autograd import Kernel
+from ..backend import compiled
 from ._adjoint import linear_backward
 from ._util import check_tensor
+from .pool_compiled import max_windows_2d, scatter_to_argmax_2d
 from .window import (
     crop_index,
     fmt_size,
@@ -60,7 +62,7 @@ def max_offsets(view, n, with_index=True):
         for j in offs[1:]:
             np.maximum(m, view[(Ellipsis,) + j], out=m)
         return m, None
-    bits = np.uint8 if len(offs) <= 256 else np.uint16 if len(offs) <= 65536 else np.uint32
+    bits = _offset_dtype(view.shape[-n:])
     idx, step, won = np.zeros(m.shape, bits), np.empty(m.shape, bits), np.empty(m.shape, bool)
     for t, j in enumerate(offs[1:], 1):
         v = view[(Ellipsis,) + j]
@@ -170,8 +172,11 @@ class MaxPoolNd(Kernel):
         pads = _pool_pads(sizes, kernel, stride, dilation, padding, out)
         low = _lowest(x.dtype)
         xp = pad_spatial(x, pads, low)
-        m, idx = max_offsets(window_view(xp, kernel, stride, dilation, out), n,
-                              with_index=return_indices or ctx.needs_input_grad[0])
+        if _compiled(n, x):
+            m, idx = max_windows_2d(xp, kernel, stride, dilation, out, _offset_dtype(kernel))
+        else:
+            m, idx = max_offsets(window_view(xp, kernel, stride, dilation, out), n,
+                                  with_index=return_indices or ctx.needs_input_grad[0])
         starts = window_starts(out, stride, padding)
         if idx is not None and any(lo or hi for lo, hi in pads):
             # A window holding only -inf: torch reports its first real element, not padding.
@@ -195,6 +200,10 @@ class MaxPoolNd(Kernel):
         n = len(kernel)
 
         def transpose(g):
+            if _compiled(n, g):
+                dxp = scatter_to_argmax_2d(g, idx, kernel, stride, dilation,
+                                           padded_sizes(x_shape, pads))
+                return dxp[crop_index(x_shape[-n:], pads)]
             padded = x_shape[:-n] + padded_sizes(x_shape, pads)
             hit = np.empty(idx.shape, bool)
             dxp = scatter_windows(np.zeros(padded, g.dtype), kernel, stride, dilation, out,
@@ -208,6 +217,17 @@ class MaxPoolNd(Kernel):
                                                       x_shape[-n:]), n)
 
         return linear_backward(g, transpose, at_argmax)
+
+
+def _compiled(n, a):
+    """Whether the compiled kernels (``pool_compiled``) serve this 2-D pooling array."""
+    return n == 2 and compiled.enabled() and a.dtype in (np.float32, np.float64)
+
+
+def _offset_dtype(kernel):
+    """The smallest unsigned type that holds an offset within a window (as max_offsets)."""
+    k = math.prod(kernel)
+    return np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.uint32
 
 
 def _max_pool(fn, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
