@@ -1,6 +1,7 @@
 """Side-by-side training-step timings: minidl vs PyTorch, same process, same threads.
 
     python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 ... W5] [--breakdown]
+                             [--no-memory]
 
 Each workload builds the *same* model with both libraries (the code below is written once
 against the torch API and run with ``lib = minidl`` and ``lib = torch``), copies torch's
@@ -10,6 +11,12 @@ plain SGD update. Reported: median milliseconds per step after warm-up and the r
 minidl / torch (lower is better; 1.0 = parity). With
 ``--breakdown`` (on by default for W3) it also prints the time per op family (conv
 forward, conv backward, batch norm, pooling, ...) for both libraries.
+
+Beside the times: the arithmetic rate each library reaches, GFLOP/s = the step's
+matrix-product and convolution FLOPs (forward and backward, counted once by torch's
+``FlopCounterMode``) / its time, as a share of the machine's GEMM peak (NumPy's float32
+1024^3 product at the same thread count, best of 5); and the peak memory of a step in
+each library, each measured in a fresh process (``benchmarks.memory``).
 """
 import argparse
 import statistics
@@ -22,6 +29,7 @@ from threadpoolctl import threadpool_limits
 import minidl
 
 from .breakdown import minidl_breakdown, print_breakdown, torch_breakdown
+from .memory import step_memory
 
 
 def mlp(lib):
@@ -146,9 +154,11 @@ WORKLOADS = {
 }
 
 
-def make_step(lib, model, x, y, lr=0.01):
+def make_step(lib, model, x, y, lr=0.01, optimizer="SGD", **options):
+    """A training step of ``model`` on (``x``, ``y``): zero_grad, forward, mean
+    cross-entropy, backward, an update by ``lib.optim.<optimizer>``."""
     loss_fn = lib.nn.CrossEntropyLoss()
-    opt = lib.optim.SGD(model.parameters(), lr=lr)
+    opt = getattr(lib.optim, optimizer)(model.parameters(), lr=lr, **options)
 
     def step():
         opt.zero_grad()
@@ -182,7 +192,41 @@ def build_pair(builder, input_shape, make_batch=images, seed=0):
         (t_model, torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
 
 
-def run(names, threads, steps, warmup, breakdown=()):
+def memory_step(framework, name):
+    """Workload ``name``'s training step in ``framework`` alone (``benchmarks.memory``'s
+    builder)."""
+    title, builder, shape, make_batch = WORKLOADS[name]
+    lib = {"minidl": minidl, "torch": torch}[framework]
+    x, y = make_batch(np.random.default_rng(0), shape)
+    return make_step(lib, builder(lib), lib.from_numpy(x), lib.from_numpy(y))
+
+
+def step_flops(t_step):
+    """FLOPs of one training step (matrix products and convolutions, forward and backward),
+    counted on the torch step."""
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        t_step()
+    return counter.get_total_flops()
+
+
+def gemm_peak(n=1024, repeats=5):
+    """GFLOP/s of NumPy's float32 n x n x n matrix product, best of ``repeats``."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a @ a
+    best = min(seconds(lambda: a @ a) for _ in range(repeats))
+    return 2 * n ** 3 / best / 1e9
+
+
+def seconds(fn):
+    """Seconds one call of ``fn`` takes."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def run(names, threads, steps, warmup, breakdown=(), memory=True):
+    """Rows (name, title, minidl ms, torch ms, ratio, GFLOP per step, memory or None)."""
     torch.set_num_threads(threads)
     rows = []
     with threadpool_limits(limits=threads):
@@ -196,7 +240,9 @@ def run(names, threads, steps, warmup, breakdown=()):
                 m_times.append(time_steps(m_step, steps // 3, warmup))
                 t_times.append(time_steps(t_step, steps // 3, warmup))
             m, t = statistics.median(m_times), statistics.median(t_times)
-            rows.append((name, title, m * 1e3, t * 1e3, m / t))
+            mem = {fw: step_memory("benchmarks.run:memory_step", fw, threads, name)
+                   for fw in ("minidl", "torch")} if memory else None
+            rows.append((name, title, m * 1e3, t * 1e3, m / t, step_flops(t_step) / 1e9, mem))
             if name in breakdown:
                 print_breakdown(f"{name} {title}", minidl_breakdown(m_step),
                                 torch_breakdown(t_step))
@@ -211,12 +257,24 @@ def main(argv=None):
     p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
     p.add_argument("--breakdown", nargs="*", default=["W3"], metavar="W",
                    help="workloads to break down by op family (default: W3; none: --breakdown)")
+    p.add_argument("--no-memory", dest="memory", action="store_false",
+                   help="skip the peak-memory subprocesses")
     a = p.parse_args(argv)
-    rows = run(a.workloads, a.threads, a.steps, a.warmup, a.breakdown)
-    print(f"\nthreads={a.threads}  (median ms per training step; ratio = minidl / torch)")
-    print(f"{'':4} {'workload':34} {'minidl ms':>10} {'torch ms':>10} {'ratio':>7}")
-    for name, title, m, t, r in rows:
-        print(f"{name:4} {title:34} {m:10.2f} {t:10.2f} {r:7.2f}")
+    rows = run(a.workloads, a.threads, a.steps, a.warmup, a.breakdown, a.memory)
+    with threadpool_limits(limits=a.threads):
+        peak = gemm_peak()
+    print(f"\nthreads={a.threads}  (median ms per training step; ratio = minidl / torch; "
+          f"GFLOP/s and % of the {peak:.0f} GFLOP/s GEMM peak; peak MiB of a step)")
+    print(f"{'':4} {'workload':36} {'minidl ms':>9} {'torch ms':>9} {'ratio':>6} "
+          f"{'GFLOP':>6} {'minidl GF/s':>12} {'torch GF/s':>12} {'MiB minidl':>10} "
+          f"{'torch':>6} {'ratio':>6}")
+    for name, title, m, t, r, gflop, mem in rows:
+        rates = "".join(f" {g:6.1f} ({g / peak:3.0%})" for g in (gflop / m * 1e3, gflop / t * 1e3))
+        line = f"{name:4} {title:36} {m:9.2f} {t:9.2f} {r:6.2f} {gflop:6.2f}{rates}"
+        if mem:
+            mm, tm = mem["minidl"].peak_mib, mem["torch"].peak_mib
+            line += f" {mm:10.0f} {tm:6.0f} {mm / tm:6.2f}"
+        print(line)
     return rows
 
 
