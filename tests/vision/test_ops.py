@@ -47,3 +47,18 @@ def test_bad_arguments_are_named():
         StochasticDepth(0.1, "elementwise")
     with pytest.raises(TypeError):
         stochastic_depth(np.ones(3), 0.1, "row")
+
+
+def test_conv2d_norm_activation_passes_inplace_to_its_activation():
+    from minidl.vision.ops import Conv2dNormActivation
+    assert Conv2dNormActivation(3, 4).get_submodule("2").inplace is True     # torchvision
+    assert Conv2dNormActivation(3, 4, inplace=False)[2].inplace is False
+    assert Conv2dNormActivation(3, 4, inplace=None)[2].inplace is False       # ReLU's default
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    grads = []
+    for inplace in (True, False):
+        minidl.manual_seed(0)
+        block = Conv2dNormActivation(3, 4, activation_layer=minidl.nn.ReLU6, inplace=inplace)
+        block(minidl.tensor(x)).square().sum().backward()
+        grads.append(block[0].weight.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)

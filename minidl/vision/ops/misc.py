@@ -53,7 +53,8 @@ class Conv2dNormActivation(nn.Sequential):
 
     ``padding`` defaults to ``(kernel_size - 1) // 2 * dilation`` ("same" for odd kernels);
     the convolution has a bias only when there is no normalization layer (``bias=None``).
-    ``norm_layer`` / ``activation_layer`` may be None to leave the layer out.
+    ``norm_layer`` / ``activation_layer`` may be None to leave the layer out; ``inplace``
+    goes to the activation (None: the activation's own default), as in torchvision.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=None,
@@ -68,9 +69,7 @@ class Conv2dNormActivation(nn.Sequential):
         if norm_layer is not None:
             layers.append(norm_layer(out_channels))
         if activation_layer is not None:
-            # activations run out of place in minidl (same values; torch's inplace only
-            # saves memory, and in minidl would cost an extra copy)
-            layers.append(activation_layer())
+            layers.append(activation_layer(**({} if inplace is None else {"inplace": inplace})))
         super().__init__(*layers)
         self.out_channels = out_channels
 
