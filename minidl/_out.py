@@ -144,6 +144,7 @@ def takes_out(f=None, *, dtypes="cast", warn_resize=None):
             written.requires_grad_(True)
         return written
 
+    with_out.without_out = f  # for callers that never pass out= (the Python operators)
     sig = inspect.signature(f)
     params = list(sig.parameters.values())
     if "out" in sig.parameters:

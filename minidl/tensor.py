@@ -416,4 +416,4 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-_function.Tensor = Tensor
+_function.Tensor, _function.Size = Tensor, Size

@@ -120,6 +120,7 @@ def _run(roots, retain_graph, capture=None, create_graph=False, stop=()):
         buf[idx] = g if buf[idx] is None else buf[idx] + g
     ready = [n for n in buffers if deps.get(n, 0) == 0 and n in needed]
     accumulate = capture is None
+    sink = _fn.AccumulateGrad
     with enable_grad() if create_graph else no_grad():
         while ready:
             node = ready.pop()
@@ -128,7 +129,7 @@ def _run(roots, retain_graph, capture=None, create_graph=False, stop=()):
                 for i, g in enumerate(grads):
                     if (node, i) in capture and g is not None:
                         capture[(node, i)] = g
-            if isinstance(node, _fn.AccumulateGrad):
+            if isinstance(node, sink):
                 if accumulate:
                     (node.run_graph if create_graph else node.run)(grads)
                 continue
@@ -141,10 +142,13 @@ def _run(roots, retain_graph, capture=None, create_graph=False, stop=()):
                 if child is None or child not in needed:
                     continue
                 if g is not None:
-                    buf = buffers.setdefault(child, [None] * child.n_outputs)
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.n_outputs
                     buf[idx] = g if buf[idx] is None else buf[idx] + g
-                deps[child] -= 1
-                if deps[child] == 0:
+                left = deps[child] - 1
+                deps[child] = left
+                if not left:
                     ready.append(child)
 
 

@@ -33,7 +33,7 @@ __all__ = ["Function", "Kernel", "Node", "AccumulateGrad", "RemovableHandle"]
 
 # Set by minidl.tensor (layer 2) and minidl.ops (the traced NumPy wrappers) so that this
 # layer never imports upward.
-Tensor = None
+Tensor = Size = None
 traced = None
 
 FREED_MESSAGE = (
@@ -94,7 +94,8 @@ class AccumulateGrad(Node):
         t = self.variable
         if g is None:
             return ()
-        g = _apply_tensor_hooks(t._hooks, g)
+        if t._hooks:
+            g = _apply_tensor_hooks(t._hooks, g)
         if accumulate:
             if g.shape != t.shape:
                 raise RuntimeError(f"gradient of shape {g.shape} does not match the leaf "
@@ -177,21 +178,26 @@ class BackwardNode(Node):
         self._check_versions()
         hooks = self.__dict__.get("_pre_hooks")
         retained = self.__dict__.get("_retained")
-        grads = list(grads)
-        for i, g in enumerate(grads):
+        if hooks or retained:
+            grads = list(grads)
+            for i, g in enumerate(grads):
+                if g is None:
+                    continue
+                if hooks and hooks.get(i):
+                    grads[i] = g = _apply_tensor_hooks(hooks[i], g, recorded)
+                t = retained[i]() if retained and i in retained else None
+                if t is not None:
+                    if recorded:
+                        t.grad = g if t.grad is None else t.grad + g
+                    else:
+                        t.grad = Tensor(g.copy()) if t.grad is None else Tensor(t.grad._data + g)
+        missing = 0
+        for g in grads:
             if g is None:
-                continue
-            if hooks and hooks.get(i):
-                grads[i] = g = _apply_tensor_hooks(hooks[i], g, recorded)
-            t = retained[i]() if retained and i in retained else None
-            if t is not None:
-                if recorded:
-                    t.grad = g if t.grad is None else t.grad + g
-                else:
-                    t.grad = Tensor(g.copy()) if t.grad is None else Tensor(t.grad._data + g)
-        if all(g is None for g in grads):
+                missing += 1
+        if missing == len(grads):
             return None
-        if self._materialize:
+        if missing and self._materialize:
             grads = [(Tensor(np.zeros(shape, dtype)) if recorded else np.zeros(shape, dtype))
                      if g is None else g for g, (shape, dtype) in zip(grads, self._out_meta)]
         return grads
@@ -207,8 +213,7 @@ class BackwardNode(Node):
         else:
             with no_grad():
                 result = fn.backward(self, *[None if g is None else Tensor(g) for g in grads])
-        out = self._check_result(result, lambda g: g._data if isinstance(g, Tensor)
-                                 else np.asarray(g), lambda g, dtype: g.astype(dtype))
+        out = self._check_result(result, recorded=False)
         for hook in self.__dict__.get("_node_hooks", ()):
             hook(out, grads)
         return out
@@ -226,13 +231,14 @@ class BackwardNode(Node):
             result = traced.reference_grads(self, grads)
         else:
             result = traced.run_backward(self, grads)
-        out = self._check_result(result, lambda g: g if isinstance(g, Tensor)
-                                 else Tensor(np.asarray(g)), _cast_tensor)
+        out = self._check_result(result, recorded=True)
         for hook in self.__dict__.get("_node_hooks", ()):
             hook(out, grads)
         return out
 
-    def _check_result(self, result, convert, cast):
+    def _check_result(self, result, recorded):
+        """One gradient per edge from what backward returned: arrays (Tensors if
+        ``recorded``) of the inputs' shapes, cast to their dtypes."""
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) < len(self._input_slots):
@@ -242,13 +248,18 @@ class BackwardNode(Node):
         for edge_i, arg_i in enumerate(self._input_slots):
             g = result[arg_i]
             if g is not None:
-                g = convert(g)
+                if recorded:
+                    g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
+                elif type(g) is not np.ndarray:
+                    g = g._data if isinstance(g, Tensor) else np.asarray(g)
                 shape, dtype = self._in_meta[edge_i]
-                if tuple(g.shape) != shape:
+                if g.shape != shape:
                     raise RuntimeError(f"function {self.name()} returned a gradient of shape "
-                                       f"{tuple(g.shape)} for an input of shape {shape}")
-                if g._data.dtype != dtype if isinstance(g, Tensor) else g.dtype != dtype:
-                    g = cast(g, dtype)
+                                       f"{tuple(g.shape)} for an input of shape {Size(shape)}")
+                if recorded and g._data.dtype != dtype:
+                    g = g.to(as_dtype(dtype))
+                elif not recorded and g.dtype != dtype:
+                    g = g.astype(dtype)
             out[edge_i] = g
         return out
 
@@ -276,20 +287,22 @@ class BackwardNode(Node):
 
     def release(self):
         """Free what backward no longer needs (after a backward without retain_graph)."""
-        if self._saved or any(isinstance(v, np.ndarray) for v in vars(self).values()):
+        d = self.__dict__
+        arrays = [k for k, v in d.items() if isinstance(v, np.ndarray)]
+        if self._saved or arrays:
             self._freed = True
         self._saved = ()
-        self.__dict__.pop("_roles", None)
-        self.__dict__.pop("_ref_args", None)
-        for k, v in list(vars(self).items()):
-            if isinstance(v, np.ndarray):
-                delattr(self, k)
+        d.pop("_roles", None)
+        d.pop("_ref_args", None)
+        for k in arrays:
+            del d[k]
 
 
 class _FunctionMeta(type):
     def __init__(cls, name, bases, ns):
         super().__init__(name, bases, ns)
         cls._backward_cls = type(name + "Backward", (BackwardNode,), {"_fn": cls})
+        cls._has_reference = cls._arrays and hasattr(cls, "reference")
 
 
 class Function(metaclass=_FunctionMeta):
@@ -314,74 +327,108 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         T = Tensor
-        record = is_grad_enabled() and any(isinstance(a, T) and a.requires_grad for a in args)
+        if is_grad_enabled():
+            for a in args:
+                if isinstance(a, T) and a.requires_grad:
+                    return cls._apply_recorded(args, kwargs)
+        # nothing to record: a fresh ctx serves forward only and is dropped with it
         ctx = cls._backward_cls()
-        ctx.needs_input_grad = tuple(isinstance(a, T) and a.requires_grad and record for a in args)
-        if cls._arrays:
-            out = cls.forward(ctx, *[a._data if isinstance(a, T) else a for a in args], **kwargs)
-        else:
-            with no_grad():
-                out = cls.forward(ctx, *args, **kwargs)
+        ctx.needs_input_grad = (False,) * len(args)
+        out = _forward(cls, ctx, args, kwargs)
+        if type(out) is np.ndarray and not cls._view:
+            return T(out)
+        single = not isinstance(out, tuple)
+        results = _wrap_outputs(cls, args, (out,) if single else out)[1]
+        return results[0] if single else tuple(results)
+
+    @classmethod
+    def _apply_recorded(cls, args, kwargs):
+        """``apply`` when an input requires grad: the outputs get this call's node."""
+        T = Tensor
+        ctx = cls._backward_cls()
+        needs, edges, slots, in_meta = [], [], [], []
+        for i, a in enumerate(args):
+            need = isinstance(a, T) and a.requires_grad
+            needs.append(need)
+            if need:  # the input's edge: Tensor._edge, inlined
+                node = a.grad_fn
+                edges.append((node, a._output_nr) if node is not None else (accumulate_node(a), 0))
+                slots.append(i)
+                in_meta.append((a._data.shape, a._data.dtype))
+        ctx.needs_input_grad = tuple(needs)
+        out = _forward(cls, ctx, args, kwargs)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
-        arrays = [o._data if isinstance(o, T) else np.asarray(o) for o in outs]
-        non_diff = ctx.__dict__.get("_non_diff", ())
-        if cls._view and isinstance(args[0], T):
-            results = [T(a, _version_counter=args[0]._vc) for a in arrays]
-            for r in results:
-                r._base = args[0]._base if args[0]._base is not None else args[0]
-        else:
-            results = [T(a) for a in arrays]
-        if record:
-            edges, slots, in_meta = [], [], []
-            for i, a in enumerate(args):
-                if isinstance(a, T) and a.requires_grad:
-                    edges.append(a._edge())
-                    slots.append(i)
-                    in_meta.append((a.shape, a._data.dtype))
-            ctx.next_edges = edges
-            ctx._input_slots = slots
-            ctx._in_meta = in_meta
-            ctx.n_outputs = len(results)
-            ctx._out_meta = [(a.shape, a.dtype) for a in arrays]
+        arrays, results = _wrap_outputs(cls, args, outs)
+        ctx.next_edges, ctx._input_slots, ctx._in_meta = edges, slots, in_meta
+        ctx.n_outputs, ctx._out_meta = len(results), [(a.shape, a.dtype) for a in arrays]
+        if ctx._saved:
             _record_versions(ctx, args, results, outs)
-            if cls._arrays and hasattr(cls, "reference"):
-                ctx._ref_args = (args, kwargs)
-            for i, (r, o) in enumerate(zip(results, outs)):
-                if r._data.dtype.kind == "f" and id(o) not in non_diff:
-                    r.requires_grad = True
-                    r.grad_fn = ctx
-                    r._output_nr = i
+        if cls._has_reference:
+            ctx._ref_args = (args, kwargs)
+        non_diff = ctx.__dict__.get("_non_diff", ())
+        for i, (r, o) in enumerate(zip(results, outs)):
+            if r._data.dtype.kind == "f" and id(o) not in non_diff:
+                r.requires_grad = True
+                r.grad_fn = ctx
+                r._output_nr = i
         return results[0] if single else tuple(results)
+
+
+def _forward(cls, ctx, args, kwargs):
+    """Run ``cls.forward``: on the inputs' arrays (a Kernel), or on the Tensors under no_grad."""
+    if cls._arrays:
+        arrays = []
+        for a in args:
+            arrays.append(a._data if isinstance(a, Tensor) else a)
+        return cls.forward(ctx, *arrays, **kwargs)
+    with no_grad():
+        return cls.forward(ctx, *args, **kwargs)
+
+
+def _wrap_outputs(cls, args, outs):
+    """The raw outputs as arrays, and as new Tensors (a view's share the version counter and
+    the base of its input)."""
+    T = Tensor
+    if len(outs) == 1 and type(outs[0]) is np.ndarray and not cls._view:
+        return outs, [T(outs[0])]
+    arrays = [o if type(o) is np.ndarray else o._data if isinstance(o, T) else np.asarray(o)
+              for o in outs]
+    if cls._view and isinstance(args[0], T):
+        src = args[0]
+        base = src._base if src._base is not None else src
+        results = [T(a, _version_counter=src._vc) for a in arrays]
+        for r in results:
+            r._base = base
+    else:
+        results = [T(a) for a in arrays]
+    return arrays, results
 
 
 def _record_versions(ctx, args, results, raw_outs):
     """Remember the versions of inputs/outputs whose memory backward will read, and which
     saved item is which input or output (a recorded backward unpacks them connected)."""
     saved = ctx._saved
-    if not saved:
-        return
-    ids = {id(x) for x in saved if x is not None}
-    versions = []
-    # a float array passed to apply as it is (a scalar operand's 0-d array) is a constant
-    # argument, not a value the forward computed (other arrays are left as they are)
-    roles = {id(a): ("const",) for a in args
-             if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and id(a) in ids}
+    ids = set(map(id, saved))
+    ids.discard(id(None))
+    versions, roles = [], {}
     for i, a in enumerate(args):
-        if isinstance(a, Tensor) and (id(a._data) in ids or id(a) in ids):
-            versions.append((a._vc, a._vc[0], ("input", i)))
-            roles[id(a._data)] = ("in", a)
-    for i, (r, o) in enumerate(zip(results, raw_outs)):
+        if isinstance(a, Tensor):
+            if id(a._data) in ids or id(a) in ids:
+                versions.append((a._vc, a._vc[0], ("input", i)))
+                roles[id(a._data)] = ("in", a)
+        elif isinstance(a, np.ndarray) and id(a) in ids and a.dtype.kind in "fc":
+            # a float array passed to apply as it is (a scalar operand's 0-d array) is a
+            # constant argument, not a value the forward computed (an input's role wins)
+            roles.setdefault(id(a), ("const",))
+    for i in range(len(results)):
+        r, o = results[i], raw_outs[i]
         if id(r._data) in ids or id(o) in ids:
             versions.append((r._vc, r._vc[0], ("output", i)))
             roles[id(r._data)] = roles[id(o)] = ("out", i)
     ctx._versions = versions
     if roles and ctx._fn._arrays:
-        ctx._roles = [None if x is None else roles.get(id(x)) for x in saved]
-
-
-def _cast_tensor(g, dtype):
-    return g.to(as_dtype(dtype))
+        ctx._roles = list(map(roles.get, map(id, saved)))  # None where no role
 
 
 class Kernel(Function):

@@ -5,16 +5,24 @@ import threading
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "is_inference_mode_enabled"]
 
-_state = threading.local()
+
+class _State(threading.local):
+    """Per-thread grad mode; class defaults, so that a thread's first read is a plain lookup
+    (a getattr default costs a caught AttributeError on every op until the first set)."""
+    enabled = True
+    inference = False
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def is_inference_mode_enabled():
     """Whether an ``inference_mode()`` region (not ``no_grad``) is active, as in torch."""
-    return getattr(_state, "inference", False)
+    return _state.inference
 
 
 def _set(mode):

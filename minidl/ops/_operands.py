@@ -28,6 +28,14 @@ def check_broadcast(sa, sb):
                                f"at non-singleton dimension {i} (shapes {list(sa)} and {list(sb)})")
 
 
+def same_float(x, y):
+    """Whether ``x`` and ``y`` are tensors of one floating dtype: nothing to check or promote."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        d = x._data.dtype
+        return d is y._data.dtype and d.kind == "f"
+    return False
+
+
 def promote_pair(input, other):
     """Both operands promoted to torch's result dtype; scalars become 0-d arrays.
 

@@ -9,7 +9,7 @@ from .._out import takes_out
 from ..autograd import Kernel
 from ..backend import get_default_dtype
 from ..tensor import Tensor
-from ._operands import apply_binary, array_of, check_operands, promote_pair, refuse_bool
+from ._operands import apply_binary, array_of, check_operands, promote_pair, refuse_bool, same_float
 from ._util import promote, unbroadcast
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
@@ -140,6 +140,8 @@ def _check_alpha(x, alpha):
 @takes_out
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting and torch's type promotion."""
+    if same_float(input, other) and alpha == 1:
+        return apply_binary(Add, input, other)
     check_operands("add", input, other)
     x, y = promote_pair(input, other)
     _check_alpha(x, alpha)
@@ -149,6 +151,8 @@ def add(input, other, *, alpha=1):
 @takes_out
 def sub(input, other, *, alpha=1):
     """input - alpha * other (bool tensors are refused, as in torch)."""
+    if same_float(input, other) and alpha == 1:
+        return apply_binary(Sub, input, other)
     check_operands("sub", input, other)
     a_bool, b_bool = (isinstance(v, (bool, np.bool_)) or
                       isinstance(v, (Tensor, np.ndarray)) and array_of(v).dtype.kind == "b"
@@ -167,6 +171,8 @@ def sub(input, other, *, alpha=1):
 
 @takes_out
 def mul(input, other):
+    if same_float(input, other):
+        return apply_binary(Mul, input, other)
     check_operands("mul", input, other)
     x, y = promote_pair(input, other)
     return apply_binary(Mul, x, y)
@@ -184,6 +190,8 @@ def div(input, other, *, rounding_mode=None):
     ``rounding_mode='trunc'`` rounds towards zero, ``'floor'`` towards minus infinity; both
     keep integer dtypes and have zero gradient.
     """
+    if rounding_mode is None and same_float(input, other):
+        return apply_binary(Div, input, other)
     check_operands("div", input, other)
     x, y = promote_pair(input, other)
     if rounding_mode is None:

@@ -10,20 +10,28 @@ from .powers import pow
 
 
 def binary_operator(fn):
-    """``self OP other``: ``fn(self, other)``, ``NotImplemented`` for operands torch refuses."""
+    """``self OP other``: ``fn(self, other)``, ``NotImplemented`` for operands torch refuses.
+
+    An operator never passes ``out=``: it calls the function inside ``@takes_out``."""
+    name = fn.__name__
+    fn = getattr(fn, "without_out", fn)
+
     def method(self, other):
         if not isinstance(other, (Tensor, np.ndarray)) and not is_number(other):
             return NotImplemented
         return fn(self, other)
-    method.__name__ = method.__qualname__ = fn.__name__
+    method.__name__ = method.__qualname__ = name
     return method
 
 
 def reflected_operator(fn):
     """``other OP self`` (``__radd__`` ...): ``fn(other, self)``."""
+    name = "__r" + fn.__name__ + "__"
+    fn = getattr(fn, "without_out", fn)
+
     def method(self, other):
         return fn(other, self)
-    method.__name__ = method.__qualname__ = "__r" + fn.__name__ + "__"
+    method.__name__ = method.__qualname__ = name
     return binary_operator(method)
 
 
