@@ -24,6 +24,7 @@ import numpy as np
 
 from ..autograd import Kernel
 from .conv_args import conv_args, conv_transpose_args
+from .conv_depthwise import depthwise_backward, depthwise_forward, serves_depthwise
 from .conv_gemm import Geometry, conv_columns, from_columns, input_grad, to_columns, weight_grad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -41,9 +42,12 @@ class ConvNd(Kernel):
         if not batched:
             x = x[None]
         geo = Geometry(x.shape, w.shape[2:], stride, dilation, padding, groups, x.itemsize)
-        y = conv_columns(x, w.reshape(groups, w.shape[0] // groups, -1), geo)
         ctx.geo, ctx.batched, ctx.w_shape = geo, batched, w.shape
-        res = from_columns(y, geo, b)
+        if serves_depthwise(geo, w.shape):
+            res = depthwise_forward(x, w, b, geo)
+        else:
+            res = from_columns(conv_columns(x, w.reshape(groups, w.shape[0] // groups, -1), geo),
+                               geo, b)
         return res if batched else res[0]
 
     @staticmethod
@@ -58,12 +62,15 @@ class ConvNd(Kernel):
         gx = gw = gb = None
         if ctx.needs_input_grad[2]:
             gb = channel_sum(g)
-        if ctx.needs_input_grad[1]:
-            gw = weight_grad(x, to_columns(g, geo), geo, ctx.w_shape)
-        if ctx.needs_input_grad[0]:
-            gx = input_grad(g, w, geo)
-            if not ctx.batched:
-                gx = gx[0]
+        if serves_depthwise(geo, ctx.w_shape):
+            gx, gw = depthwise_backward(x, w, g, geo, *ctx.needs_input_grad[:2])
+        else:
+            if ctx.needs_input_grad[1]:
+                gw = weight_grad(x, to_columns(g, geo), geo, ctx.w_shape)
+            if ctx.needs_input_grad[0]:
+                gx = input_grad(g, w, geo)
+        if gx is not None and not ctx.batched:
+            gx = gx[0]
         return gx, gw, gb
 
 
