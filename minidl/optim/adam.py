@@ -55,10 +55,12 @@ class Adam(Optimizer):
                 vmax = state["max_exp_avg_sq"]._data
                 np.maximum(vmax, v, out=vmax)
                 v = vmax
-            denom = np.sqrt(v)
-            denom /= (1 - b2 ** step) ** 0.5
-            denom += eps
-            x -= (lr / (1 - b1 ** step)) * m / denom
+            update = np.sqrt(v, out=np.empty_like(v))  # one scratch: sqrt(v) / sqrt(1 -
+            update /= (1 - b2 ** step) ** 0.5    # b2^t) + eps, then m over it times the
+            update += eps                        # corrected step size
+            np.divide(m, update, out=update)
+            update *= lr / (1 - b1 ** step)
+            x -= update
             self._bump(p)
 
 
