@@ -86,3 +86,18 @@ def test_batch_norm_running_statistics(monkeypatch):
     np.testing.assert_allclose(stats[1][0], stats[0][0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(stats[1][1], stats[0][1], rtol=1e-5, atol=1e-6)
 
+
+
+@pytest.mark.parametrize("shape, normalized", [((4, 6, 16), (16,)), ((3, 5, 4, 4), (4, 4)),
+                                               ((7, 9), (9,))])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm(monkeypatch, shape, normalized, affine, dtype):
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal(shape) * 2 - 1).astype(dtype)
+    w, b = (rng.standard_normal(normalized).astype(dtype) for _ in "wb")
+
+    def ln(x, w, b):
+        return F.layer_norm(x, normalized, w if affine else None, b if affine else None)
+    assert_compiled_matches_reference(monkeypatch, ln, x, w, b,
+                                      tol=1e-4 if dtype == np.float32 else 1e-10)

@@ -26,7 +26,9 @@ def split_small(monkeypatch):
         parts = list(parts)
         calls.append(len(parts))
         return original(fn, parts)
-    for module in ("minidl.ops.conv_gemm", "minidl.ops.normalize", "minidl.ops.cross_entropy"):
+    for module in ("minidl.ops.conv_gemm", "minidl.ops.normalize", "minidl.ops.cross_entropy",
+                   "minidl.ops.normalize_compiled", "minidl.ops.conv_depthwise",
+                   "minidl.ops.pool_compiled"):
         monkeypatch.setattr(f"{module}.run_parts", counting)
     monkeypatch.setattr(parallel, "run_parts", counting)
     yield calls

@@ -23,9 +23,15 @@ def enabled():
     return ENABLED
 
 
+# Sums may be reassociated (so that a loop's running sum vectorises into several partial
+# sums, as NumPy's pairwise sums do) and a * b + c fused; no other fast-math licence (NaN
+# and infinity keep their IEEE meaning).
+FASTMATH = {"reassoc", "contract"}
+
+
 def kernel(fn):
     """``fn`` compiled (no Python objects, GIL released, cached on disk); ``fn`` itself
     without numba, where ``enabled()`` keeps it from being called."""
     if numba is None:
         return fn
-    return numba.njit(nogil=True, cache=True)(fn)
+    return numba.njit(nogil=True, cache=True, fastmath=FASTMATH)(fn)

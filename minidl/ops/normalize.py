@@ -3,8 +3,9 @@
 Its statistics are independent along every axis they are not taken over (batch norm's
 channels, layer norm's rows), so the work splits there into one share per thread
 (``backend.parallel``), each share running the same array code on its slice; with one
-thread the one share is the whole array. Batch norm's layout has compiled loops
-(``normalize_compiled``) used where numba is installed; the array code is the reference.
+thread the one share is the whole array. Batch norm's and layer norm's layouts have
+compiled loops (``normalize_compiled``) used where numba is installed; the array code is
+the reference.
 """
 import numpy as np
 
@@ -74,7 +75,12 @@ class Normalize(Kernel):
                 ys[...] = xhs
             if bs is not None:
                 ys += bs
-        _run_shares(share, x.shape, axes)
+        if compiled.enabled() and normalize_compiled.serves_rows(x, axes, wshape, weight,
+                                                                  bias, stats):
+            normalize_compiled.forward_rows(x, weight, bias, eps, mean, var, invstd, xhat, y,
+                                            len(axes))
+        else:
+            _run_shares(share, x.shape, axes)
         ctx.save_for_backward(xhat, invstd, weight)
         ctx.axes, ctx.wshape, ctx.fixed = axes, wshape, stats is not None
         ctx.bias_shape = None if bias is None else bias.shape
@@ -93,6 +99,12 @@ class Normalize(Kernel):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = np.empty(xhat.shape, np.result_type(g, xhat)) if need_x else None
         w_const = set(axes) <= set(waxes)  # w constant over the statistics (batch / instance)
+        if compiled.enabled() and not ctx.fixed and normalize_compiled.serves_rows(
+                xhat, axes, wshape, weight, None, None):
+            dx, dw, db = normalize_compiled.backward_rows(g, xhat, invstd, weight, len(axes))
+            return (dx.reshape(ctx.shape) if need_x else None,
+                    dw.reshape(weight.shape) if need_w else None,
+                    db.reshape(ctx.bias_shape) if need_b else None)
         fast = compiled.enabled() and normalize_compiled.serves(xhat, axes, wshape, weight, None)
         if fast:
             g = np.ascontiguousarray(g, xhat.dtype)
