@@ -31,8 +31,10 @@ def blas_libraries():
 
 def set_num_threads(n):
     """Use ``n`` threads for BLAS calls from now on (``torch.set_num_threads``)."""
+    global _controller
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
+    _controller = None  # look again: a BLAS library may have been loaded since (torch's, ...)
     _blas().limit(limits=int(n))
 
 
