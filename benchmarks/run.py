@@ -1,14 +1,16 @@
 """Side-by-side training-step timings: minidl vs PyTorch, same process, same threads.
 
-    python -m benchmarks.run [--threads N] [--steps S] [--workloads W1 ... W5] [--breakdown]
-                             [--no-memory]
+    python -m benchmarks.run [--threads N ...] [--repeat R] [--steps S]
+                             [--workloads W1 ... W5] [--breakdown W ...] [--no-memory]
 
 Each workload builds the *same* model with both libraries (the code below is written once
 against the torch API and run with ``lib = minidl`` and ``lib = torch``), copies torch's
 initial weights into minidl, and times one training step on the same batch: forward,
 mean cross-entropy (W4 and W5, the language models: over every token of the batch), backward,
 plain SGD update. Reported: median milliseconds per step after warm-up and the ratio
-minidl / torch (lower is better; 1.0 = parity). With
+minidl / torch (lower is better; 1.0 = parity); with ``--repeat R`` and several
+``--threads``, the thread counts alternate R times and the median ratio of each is printed
+at the end (the README's figures: ``--threads 1 2 --repeat 3``). With
 ``--breakdown`` (on by default for W3) it also prints the time per op family (conv
 forward, conv backward, batch norm, pooling, ...) for both libraries.
 
@@ -249,21 +251,10 @@ def run(names, threads, steps, warmup, breakdown=(), memory=True):
     return rows
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--steps", type=int, default=60)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
-    p.add_argument("--breakdown", nargs="*", default=["W3"], metavar="W",
-                   help="workloads to break down by op family (default: W3; none: --breakdown)")
-    p.add_argument("--no-memory", dest="memory", action="store_false",
-                   help="skip the peak-memory subprocesses")
-    a = p.parse_args(argv)
-    rows = run(a.workloads, a.threads, a.steps, a.warmup, a.breakdown, a.memory)
-    with threadpool_limits(limits=a.threads):
+def print_table(rows, threads):
+    with threadpool_limits(limits=threads):
         peak = gemm_peak()
-    print(f"\nthreads={a.threads}  (median ms per training step; ratio = minidl / torch; "
+    print(f"\nthreads={threads}  (median ms per training step; ratio = minidl / torch; "
           f"GFLOP/s and % of the {peak:.0f} GFLOP/s GEMM peak; peak MiB of a step)")
     print(f"{'':4} {'workload':36} {'minidl ms':>9} {'torch ms':>9} {'ratio':>6} "
           f"{'GFLOP':>6} {'minidl GF/s':>12} {'torch GF/s':>12} {'MiB minidl':>10} "
@@ -274,8 +265,48 @@ def main(argv=None):
         if mem:
             mm, tm = mem["minidl"].peak_mib, mem["torch"].peak_mib
             line += f" {mm:10.0f} {tm:6.0f} {mm / tm:6.2f}"
-        print(line)
-    return rows
+        print(line, flush=True)
+
+
+def print_summary(ratios, threads, repeat):
+    """Median (and range) of each workload's ratio over the repeats, per thread count."""
+    print(f"\nratio minidl / torch, median of {repeat} runs (min - max), thread counts "
+          f"alternating")
+    print(f"{'':4} " + " ".join(f"{f'{t} thread' + 's' * (t > 1):>20}" for t in threads))
+    for name in dict.fromkeys(n for _, n in ratios):
+        cells = []
+        for t in threads:
+            r = ratios[t, name]
+            cells.append(f"{statistics.median(r):6.2f} ({min(r):.2f} - {max(r):.2f})")
+        print(f"{name:4} " + " ".join(f"{c:>20}" for c in cells))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, nargs="+", default=[2],
+                   help="thread counts, run in turn (e.g. 1 2)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs of every thread count, alternating; prints the median ratios")
+    p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=list(WORKLOADS))
+    p.add_argument("--breakdown", nargs="*", default=["W3"], metavar="W",
+                   help="workloads to break down by op family (default: W3; none: --breakdown)")
+    p.add_argument("--no-memory", dest="memory", action="store_false",
+                   help="skip the peak-memory subprocesses")
+    a = p.parse_args(argv)
+    ratios, all_rows = {}, []
+    for i in range(a.repeat):
+        for threads in a.threads:   # breakdown and memory on the first run only
+            rows = run(a.workloads, threads, a.steps, a.warmup, a.breakdown if i == 0 else (),
+                       a.memory and i == 0)
+            print_table(rows, threads)
+            for row in rows:
+                ratios.setdefault((threads, row[0]), []).append(row[4])
+            all_rows.append((threads, rows))
+    if a.repeat > 1 or len(a.threads) > 1:
+        print_summary(ratios, a.threads, a.repeat)
+    return all_rows
 
 
 if __name__ == "__main__":
