@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _tensor_str, backend
 from .autograd import function as _function
+from .autograd import node as _node
 from .autograd.engine import backward as _backward
 from .autograd.function import RemovableHandle, accumulate_node
 from .autograd.grad_mode import is_grad_enabled, no_grad
@@ -416,4 +417,5 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-_function.Tensor, _function.Size = Tensor, Size
+_function.Tensor = _node.Tensor = Tensor
+_node.Size = Size

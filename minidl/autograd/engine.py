@@ -8,7 +8,7 @@ Two modes share the walk. By default gradients are NumPy arrays and each node ru
 array-level backward under ``no_grad`` -- the fast path every training step takes. With
 ``create_graph=True`` gradients are Tensors and each node runs ``run_graph`` with grad mode
 on, so the gradients are themselves recorded and can be differentiated again (see
-``function.BackwardNode.run_graph`` for how a kernel's backward becomes differentiable).
+``node.BackwardNode.run_graph`` for how a kernel's backward becomes differentiable).
 
 ``grad`` walks only the part of the graph between the outputs and the requested inputs
 (as ``torch.autograd.grad`` does): nodes that lead to none of the inputs never run.

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from ..autograd import function as _function
+from ..autograd import node as _node
 from ..autograd.engine import grad_to_fresh_inputs
 from ..backend import as_dtype
 from ..tensor import Tensor
@@ -277,4 +278,4 @@ def run_backward(node, grads):
     return tuple(r.t if isinstance(r, Traced) else r for r in result)
 
 
-_function.traced = sys.modules[__name__]
+_node.traced = sys.modules[__name__]
