@@ -54,6 +54,12 @@ def split(n, parts):
     return [slice(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
+def shares(n, elements):
+    """Contiguous slices of range(n), one per thread that will work on them, for work of
+    ``elements`` in all; one empty slice when n == 0, so that a kernel still runs once."""
+    return split(n, parts_for(elements, n)) or [slice(0, 0)]
+
+
 def _executor(workers):
     global _pool
     with _pool_lock:
@@ -114,5 +120,5 @@ def elementwise(fn, *arrays):
         for s in starts[sl]:
             e = s + CHUNK_ELEMENTS
             out[s:e] = fn(*[f[s:e] for f in flat])
-    run_parts(share, split(len(starts), parts_for(n, len(starts))))
+    run_parts(share, shares(len(starts), n))
     return out.reshape(a0.shape)

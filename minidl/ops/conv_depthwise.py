@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..backend.parallel import parts_for, run_parts, split
+from ..backend.parallel import run_parts, shares
 from .window import crop_index, offsets, pad_spatial
 
 # The tap path is used where a map has at most this many output positions, or the
@@ -35,7 +35,7 @@ def serves_depthwise(geo, w_shape):
 
 
 def _shares(geo, size):
-    return split(geo.N, parts_for(size, geo.N))
+    return shares(geo.N, size)
 
 
 def _channels_last(a, pads):
@@ -84,7 +84,7 @@ def depthwise_backward(x, w, g, geo, need_x, need_w):
 
     def share(sl):
         gs = gl[sl]
-        dw = np.zeros((len(wt) if wt is not None else math.prod(geo.kernel), geo.C), g.dtype)
+        dw = np.zeros((math.prod(geo.kernel), geo.C), g.dtype)
         for t, j in enumerate(offsets(geo.kernel)):
             if need_w:
                 dw[t] = np.einsum(spec, gs, xl[sl][_tap(geo, j)])

@@ -42,7 +42,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..backend.parallel import parts_for, run_parts, split
+from ..backend.parallel import run_parts, shares
 from .window import crop_index, offsets, out_size, padded_sizes, scatter_windows, window_view
 
 # im2col lays the windows of image n out as a matrix cols_n[(c, j), q] -- one row per input
@@ -112,7 +112,7 @@ class Geometry:
 
     def shares(self):
         """Contiguous slices of the batch, one per thread that will work on it."""
-        return split(self.N, parts_for(self.N * self.rows * self.L, self.N))
+        return shares(self.N, self.N * self.rows * self.L)
 
     def share(self, sl):
         """This geometry for the images ``sl`` of the batch only."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Kernel
 from ..backend import compiled
-from ..backend.parallel import parts_for, run_parts, split
+from ..backend.parallel import run_parts, shares
 from ..tensor import Tensor
 from . import normalize_compiled
 
@@ -177,8 +177,7 @@ def _run_shares(share, shape, axes):
     if not free:
         return [share(None, None)]
     k = max(free, key=lambda i: shape[i])
-    parts = split(shape[k], parts_for(int(np.prod(shape)), shape[k])) or [slice(0, 0)]
-    return run_parts(lambda sl: share(k, sl), parts)
+    return run_parts(lambda sl: share(k, sl), shares(shape[k], int(np.prod(shape))))
 
 
 def _share(a, k, sl, ndim):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..backend.compiled import kernel
-from ..backend.parallel import parts_for, run_parts, split
+from ..backend.parallel import run_parts, shares
 
 
 @kernel
@@ -141,7 +141,7 @@ def serves_rows(x, axes, wshape, weight, bias, stats):
 
 
 def _row_shares(rows, size):
-    return split(rows, parts_for(size, rows)) or [slice(0, 0)]
+    return shares(rows, size)
 
 
 def forward_rows(x, weight, bias, eps, mean, var, invstd, xhat, y, n):

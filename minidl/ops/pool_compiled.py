@@ -10,7 +10,7 @@ out over the threads (``backend.parallel``).
 import numpy as np
 
 from ..backend.compiled import kernel
-from ..backend.parallel import parts_for, run_parts, split
+from ..backend.parallel import run_parts, shares
 
 
 @kernel
@@ -56,7 +56,7 @@ def _scatter_to_argmax(g, idx, kw, sh, sw, dh, dw, dxp):
 
 
 def _plane_shares(planes, per_plane):
-    return split(planes, parts_for(planes * per_plane, planes))
+    return shares(planes, planes * per_plane)
 
 
 def max_windows_2d(xp, kernel_size, stride, dilation, out, idx_dtype):

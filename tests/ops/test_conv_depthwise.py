@@ -71,3 +71,19 @@ def test_frozen_weights_unbatched_and_two_threads(monkeypatch):
         minidl.set_num_threads(before)
     for one, two in zip(*runs):
         np.testing.assert_allclose(two, one, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("fn, shape, wshape", [("conv1d", (2, 4, 7), (4, 1, 3)),
+                                              ("conv3d", (2, 4, 4, 5, 5), (4, 1, 3, 3, 3))])
+def test_one_and_three_spatial_dims(fn, shape, wshape):
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(wshape).astype(
+        np.float32)
+    results = []
+    for lib in (minidl, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = getattr(lib.nn.functional, fn)(xt, wt, None, 2, 1, 1, 4)    # stride 2: by taps
+        y.square().sum().backward()
+        results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+    for ours, ref in zip(*results):
+        np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4)
